@@ -1,1 +1,21 @@
-fn main() {}
+//! `nudge`: check, compile, run and test pattern programs.
+//!
+//! The pipeline is `pattern file → AST → checked program → Plan (NFAs) → engine`; this
+//! binary is its front door. Each subcommand lives in its own module under `cli/`; the
+//! diagnostics of every stage are rendered here and nowhere else.
+
+mod cli;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::dispatch(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("nudge: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

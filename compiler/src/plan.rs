@@ -6,7 +6,7 @@
 //! a name up. Each pattern carries both its step table (what the engine executes) and the
 //! state table derived from its NFA graph.
 
-use nudge_grammar::ast::{BinOp, FieldType, UnOp};
+pub use nudge_grammar::ast::{BinOp, FieldType, UnOp};
 use serde::Serialize;
 use std::path::PathBuf;
 

@@ -1,0 +1,583 @@
+//! The synchronous, deterministic pattern engine of one shard.
+//!
+//! `push(event)` and `advance_to(watermark)` go in, [`Output`]s come out; no clocks, no
+//! I/O. Events must be pushed in processing order (ts, then arrival); the engine fires
+//! every timer due at or before an event's ts before it processes the event
+//! (LANGUAGE.md §9). State is kept per key group (the patterns sharing a key field), per
+//! key, per pattern: the in-flight runs, the cooldown end and the pending timer. A key
+//! with no runs and no cooldown holds no memory.
+
+mod emit;
+mod output;
+mod run;
+pub mod trace;
+
+pub use output::Output;
+pub use run::{DeadlineKind, Reaction, Run};
+pub use trace::{EventRef, Trace, TraceEvent};
+
+use crate::eval::World;
+use crate::event::Event;
+use crate::value::Value;
+use nudge_compiler::plan::{FieldId, Plan, StepId};
+use run::Ctx;
+use rustc_hash::FxHashMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+/// Limits of one engine; hitting one is counted in [`Stats`], never silent.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineConfig {
+    /// In-flight runs per key per pattern; a further run is refused.
+    pub max_runs_per_key: usize,
+    /// Events per quantified step of a run; a further event is not taken.
+    pub max_group_len: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            max_runs_per_key: 1024,
+            max_group_len: 1024,
+        }
+    }
+}
+
+/// Counters of one engine.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub events: u64,
+    pub matches: u64,
+    pub emitted: u64,
+    pub cooldown_dropped: u64,
+    /// Events skipped by patterns because their key field was missing or null.
+    pub key_missing: u64,
+    pub runs_started: u64,
+    pub runs_refused: u64,
+    pub group_capped: u64,
+    pub runs_expired: u64,
+    pub runs_negated: u64,
+    pub runs_broken: u64,
+    pub runs_discarded: u64,
+}
+
+impl Stats {
+    /// Adds another shard's counters.
+    pub fn add(&mut self, o: &Stats) {
+        self.events += o.events;
+        self.matches += o.matches;
+        self.emitted += o.emitted;
+        self.cooldown_dropped += o.cooldown_dropped;
+        self.key_missing += o.key_missing;
+        self.runs_started += o.runs_started;
+        self.runs_refused += o.runs_refused;
+        self.group_capped += o.group_capped;
+        self.runs_expired += o.runs_expired;
+        self.runs_negated += o.runs_negated;
+        self.runs_broken += o.runs_broken;
+        self.runs_discarded += o.runs_discarded;
+    }
+}
+
+/// The patterns that share a key field, and their per-key state.
+struct KeyGroup {
+    field: FieldId,
+    /// Pattern indices, in program order.
+    patterns: Vec<usize>,
+    /// Per event type: whether it can start a run of some pattern of the group.
+    starts: Vec<bool>,
+    /// Per event type: whether some pattern of the group names it.
+    relevant: Vec<bool>,
+    keys: FxHashMap<Value, KeyState>,
+}
+
+struct KeyState {
+    /// Events of this key seen since the state was created (for `then next`).
+    seq: u64,
+    /// Parallel to the group's `patterns`.
+    pats: Vec<PatState>,
+}
+
+#[derive(Default)]
+struct PatState {
+    runs: Vec<Run>,
+    cooldown_until: Option<i64>,
+    /// The time of this state's pending timer entry, if any.
+    timer: Option<i64>,
+}
+
+impl PatState {
+    fn is_empty(&self) -> bool {
+        self.runs.is_empty() && self.cooldown_until.is_none()
+    }
+}
+
+/// A pending timer of one (key, pattern); stale when the state's `timer` moved on.
+struct Timer {
+    due: i64,
+    /// Creation order: unique, so timers due together fire in the order they were set.
+    order: u64,
+    group: u32,
+    slot: u32,
+    key: Value,
+}
+
+impl PartialEq for Timer {
+    fn eq(&self, other: &Self) -> bool {
+        (self.due, self.order) == (other.due, other.order)
+    }
+}
+
+impl Eq for Timer {}
+
+impl PartialOrd for Timer {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Timer {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.due, self.order).cmp(&(other.due, other.order))
+    }
+}
+
+/// Which keys a shard owns.
+#[derive(Debug, Clone, Copy)]
+pub struct ShardId {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl ShardId {
+    pub const SOLE: ShardId = ShardId { index: 0, count: 1 };
+
+    /// Whether this shard owns `key`.
+    pub fn owns(self, key: &Value) -> bool {
+        self.count <= 1 || shard_of(key, self.count) == self.index
+    }
+}
+
+/// The shard of a key among `count` shards (a fixed, portable hash).
+pub fn shard_of(key: &Value, count: u32) -> u32 {
+    let mut h = rustc_hash::FxHasher::default();
+    key.hash(&mut h);
+    (h.finish() % count as u64) as u32
+}
+
+/// One shard's engine.
+pub struct Engine {
+    plan: Arc<Plan>,
+    world: Arc<dyn World + Send + Sync>,
+    cfg: EngineConfig,
+    shard: ShardId,
+    groups: Vec<KeyGroup>,
+    timers: BinaryHeap<Reverse<Timer>>,
+    next_run: u64,
+    next_timer: u64,
+    next_output: u64,
+    outputs: Vec<Output>,
+    stats: Stats,
+    trace: Option<Trace>,
+}
+
+impl Engine {
+    pub fn new(
+        plan: Arc<Plan>,
+        world: Arc<dyn World + Send + Sync>,
+        cfg: EngineConfig,
+        shard: ShardId,
+    ) -> Engine {
+        let mut groups: Vec<KeyGroup> = Vec::new();
+        let ntypes = plan.events.len();
+        for (p, pattern) in plan.patterns.iter().enumerate() {
+            let gi = match groups.iter().position(|g| g.field == pattern.key) {
+                Some(i) => i,
+                None => {
+                    groups.push(KeyGroup {
+                        field: pattern.key,
+                        patterns: Vec::new(),
+                        starts: vec![false; ntypes],
+                        relevant: vec![false; ntypes],
+                        keys: FxHashMap::default(),
+                    });
+                    groups.len() - 1
+                }
+            };
+            let g = &mut groups[gi];
+            g.patterns.push(p);
+            for t in &pattern.steps[0].types {
+                g.starts[t.index()] = true;
+            }
+            for t in &pattern.types {
+                g.relevant[t.index()] = true;
+            }
+        }
+        Engine {
+            plan,
+            world,
+            cfg,
+            shard,
+            groups,
+            timers: BinaryHeap::new(),
+            next_run: 0,
+            next_timer: 0,
+            next_output: 0,
+            outputs: Vec::new(),
+            stats: Stats::default(),
+            trace: None,
+        }
+    }
+
+    /// Records the story of every run of `patterns` for `key` (for `nudge explain`).
+    pub fn trace(&mut self, patterns: Vec<usize>, key: Value) {
+        self.trace = Some(Trace::new(patterns, key));
+    }
+
+    /// The recorded story, if tracing.
+    pub fn take_trace(&mut self) -> Option<Trace> {
+        self.trace.take()
+    }
+
+    pub fn plan(&self) -> &Arc<Plan> {
+        &self.plan
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Runs alive in this shard.
+    pub fn runs_alive(&self) -> usize {
+        self.groups
+            .iter()
+            .flat_map(|g| g.keys.values())
+            .flat_map(|k| k.pats.iter())
+            .map(|p| p.runs.len())
+            .sum()
+    }
+
+    /// Keys holding state in this shard.
+    pub fn keys_alive(&self) -> usize {
+        self.groups.iter().map(|g| g.keys.len()).sum()
+    }
+
+    /// Takes the records emitted so far (in completion order).
+    pub fn take_outputs(&mut self) -> Vec<Output> {
+        std::mem::take(&mut self.outputs)
+    }
+
+    /// Moves emitted records into `out`.
+    pub fn drain_outputs_into(&mut self, out: &mut Vec<Output>) {
+        out.append(&mut self.outputs);
+    }
+
+    /// Fires every timer due at or before `t` (the watermark), in time order.
+    pub fn advance_to(&mut self, t: i64) {
+        while let Some(Reverse(top)) = self.timers.peek() {
+            if top.due > t {
+                break;
+            }
+            let Reverse(timer) = self.timers.pop().expect("peeked");
+            self.fire(timer);
+        }
+    }
+
+    /// Processes one event. Timers due at or before its ts fire first.
+    pub fn push(&mut self, event: Arc<Event>) {
+        self.advance_to(event.ts);
+        self.stats.events += 1;
+        for gi in 0..self.groups.len() {
+            self.push_group(gi, &event);
+        }
+    }
+
+    fn push_group(&mut self, gi: usize, event: &Arc<Event>) {
+        let plan = self.plan.clone();
+        let group = &self.groups[gi];
+        let key = event.field(&plan, group.field);
+        if key.is_null() {
+            if group.relevant[event.ty.index()] {
+                self.stats.key_missing += 1;
+            }
+            return;
+        }
+        if !self.shard.owns(key) {
+            return;
+        }
+        if !group.keys.contains_key(key) {
+            if !group.starts[event.ty.index()] {
+                return;
+            }
+            let npats = group.patterns.len();
+            self.groups[gi].keys.insert(
+                key.clone(),
+                KeyState {
+                    seq: 0,
+                    pats: (0..npats).map(|_| PatState::default()).collect(),
+                },
+            );
+        }
+        let key = key.clone();
+        let mut ks = self.groups[gi].keys.remove(&key).expect("inserted above");
+        ks.seq += 1;
+        let seq = ks.seq;
+        for slot in 0..ks.pats.len() {
+            let p = self.groups[gi].patterns[slot];
+            self.push_pattern(p, &mut ks.pats[slot], &key, event, seq);
+            self.schedule(gi, slot, &key, &mut ks.pats[slot]);
+        }
+        if !ks.pats.iter().all(PatState::is_empty) {
+            self.groups[gi].keys.insert(key, ks);
+        }
+    }
+
+    fn push_pattern(
+        &mut self,
+        p: usize,
+        st: &mut PatState,
+        key: &Value,
+        event: &Arc<Event>,
+        seq: u64,
+    ) {
+        let plan = self.plan.clone();
+        let world = self.world.clone();
+        let pattern = &plan.patterns[p];
+        let ctx = Ctx {
+            plan: &plan,
+            pattern,
+            key,
+            world: &*world,
+            max_group: self.cfg.max_group_len,
+        };
+        let tracing = self.tracing(p, key);
+        let mut completed: Vec<usize> = Vec::new();
+        let mut i = 0;
+        while i < st.runs.len() {
+            let reaction = st.runs[i].react(&ctx, event, seq);
+            if tracing {
+                self.note(
+                    p,
+                    TraceEvent::Reacted {
+                        run: st.runs[i].id,
+                        at: event_ref(event),
+                        reaction,
+                        step: StepId(st.runs[i].step),
+                        count: st.runs[i].count,
+                    },
+                );
+            }
+            match reaction {
+                Reaction::Negated | Reaction::BrokenContiguity => {
+                    if reaction == Reaction::Negated {
+                        self.stats.runs_negated += 1;
+                    } else {
+                        self.stats.runs_broken += 1;
+                    }
+                    st.runs.remove(i);
+                    continue;
+                }
+                Reaction::GroupCapped => self.stats.group_capped += 1,
+                _ => {}
+            }
+            if st.runs[i].is_complete(pattern) {
+                completed.push(i);
+            }
+            i += 1;
+        }
+        if pattern.types.binary_search(&event.ty).is_ok()
+            && Run::fits(&ctx, &[], &pattern.steps[0], event)
+        {
+            if st.runs.len() >= self.cfg.max_runs_per_key {
+                self.stats.runs_refused += 1;
+                if tracing {
+                    self.note(
+                        p,
+                        TraceEvent::Refused {
+                            at: event_ref(event),
+                        },
+                    );
+                }
+            } else {
+                let id = self.next_run;
+                self.next_run += 1;
+                let run = Run::start(id, pattern, event, seq);
+                self.stats.runs_started += 1;
+                if tracing {
+                    self.note(
+                        p,
+                        TraceEvent::Started {
+                            run: id,
+                            at: event_ref(event),
+                        },
+                    );
+                }
+                if run.is_complete(pattern) {
+                    completed.push(st.runs.len());
+                }
+                st.runs.push(run);
+            }
+        }
+        if !completed.is_empty() {
+            self.complete(p, st, key, &completed, None);
+        }
+    }
+
+    /// Runs `completed` (indices into `st.runs`, in start order) completed together: at
+    /// the event being processed (`at: None`, ts of their last event) or at a timer.
+    fn complete(
+        &mut self,
+        p: usize,
+        st: &mut PatState,
+        key: &Value,
+        completed: &[usize],
+        at: Option<i64>,
+    ) {
+        let keep_all = self.plan.patterns[p].keep_all;
+        let tracing = self.tracing(p, key);
+        let mut done: Vec<Run> = Vec::with_capacity(completed.len());
+        for &i in completed.iter().rev() {
+            done.push(st.runs.remove(i));
+        }
+        done.reverse();
+        if !keep_all {
+            // The earliest-started run is the match; every other run, complete or not,
+            // is discarded.
+            let mut discarded = done.split_off(1);
+            discarded.append(&mut st.runs);
+            self.stats.runs_discarded += discarded.len() as u64;
+            if tracing {
+                for r in &discarded {
+                    self.note(p, TraceEvent::Discarded { run: r.id });
+                }
+            }
+        }
+        for run in done {
+            self.stats.matches += 1;
+            let ts = at.unwrap_or(run.last_ts);
+            if st.cooldown_until.is_some_and(|c| ts < c) {
+                self.stats.cooldown_dropped += 1;
+                if tracing {
+                    self.note(p, TraceEvent::CooledDown { run: run.id, ts });
+                }
+                continue;
+            }
+            if let Some(d) = self.plan.patterns[p].cooldown_ms {
+                st.cooldown_until = Some(ts.saturating_add(d as i64));
+            }
+            if tracing {
+                self.note(p, TraceEvent::Matched { run: run.id, ts });
+            }
+            let seq = self.next_output;
+            self.next_output += 1;
+            let out = emit::render(&self.plan, &*self.world, p, key, &run, ts, seq);
+            self.stats.emitted += 1;
+            self.outputs.push(out);
+        }
+    }
+
+    /// Keeps one timer entry per (key, pattern) at the earliest time something is due.
+    fn schedule(&mut self, gi: usize, slot: usize, key: &Value, st: &mut PatState) {
+        let p = self.groups[gi].patterns[slot];
+        let pattern = &self.plan.patterns[p];
+        let mut due = st
+            .runs
+            .iter()
+            .filter_map(|r| r.deadline(pattern))
+            .map(|d| d.0)
+            .min();
+        if st.runs.is_empty() {
+            due = st.cooldown_until;
+        }
+        if let Some(due) = due.filter(|d| Some(*d) != st.timer) {
+            st.timer = Some(due);
+            self.next_timer += 1;
+            self.timers.push(Reverse(Timer {
+                due,
+                order: self.next_timer,
+                group: gi as u32,
+                slot: slot as u32,
+                key: key.clone(),
+            }));
+        } else if due.is_none() {
+            st.timer = None;
+        }
+    }
+
+    fn fire(&mut self, timer: Timer) {
+        let gi = timer.group as usize;
+        let slot = timer.slot as usize;
+        let Some(mut ks) = self.groups[gi].keys.remove(&timer.key) else {
+            return;
+        };
+        let st = &mut ks.pats[slot];
+        if st.timer == Some(timer.due) {
+            st.timer = None;
+            let p = self.groups[gi].patterns[slot];
+            self.fire_pattern(p, &mut ks.pats[slot], &timer.key, timer.due);
+            self.schedule(gi, slot, &timer.key, &mut ks.pats[slot]);
+        }
+        if !ks.pats.iter().all(PatState::is_empty) {
+            self.groups[gi].keys.insert(timer.key, ks);
+        }
+    }
+
+    fn fire_pattern(&mut self, p: usize, st: &mut PatState, key: &Value, due: i64) {
+        let plan = self.plan.clone();
+        let pattern = &plan.patterns[p];
+        let tracing = self.tracing(p, key);
+        let mut completed = Vec::new();
+        let mut i = 0;
+        while i < st.runs.len() {
+            match st.runs[i].deadline(pattern) {
+                Some((t, DeadlineKind::Die)) if t <= due => {
+                    self.stats.runs_expired += 1;
+                    if tracing {
+                        self.note(
+                            p,
+                            TraceEvent::Expired {
+                                run: st.runs[i].id,
+                                ts: t,
+                                step: StepId(st.runs[i].step),
+                            },
+                        );
+                    }
+                    st.runs.remove(i);
+                    continue;
+                }
+                Some((t, DeadlineKind::Complete)) if t <= due => completed.push(i),
+                _ => {}
+            }
+            i += 1;
+        }
+        if !completed.is_empty() {
+            self.complete(p, st, key, &completed, Some(due));
+        }
+        if st.cooldown_until.is_some_and(|c| c <= due) {
+            st.cooldown_until = None;
+        }
+    }
+
+    fn tracing(&self, p: usize, key: &Value) -> bool {
+        self.trace
+            .as_ref()
+            .is_some_and(|t| t.patterns.contains(&p) && &t.key == key)
+    }
+
+    fn note(&mut self, p: usize, e: TraceEvent) {
+        if let Some(t) = &mut self.trace {
+            t.events.push((p, e));
+        }
+    }
+}
+
+fn event_ref(e: &Event) -> EventRef {
+    EventRef {
+        ts: e.ts,
+        ty: e.ty,
+        input: e.input,
+        offset: e.offset,
+    }
+}
