@@ -400,7 +400,7 @@ pub enum Const {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
+    Str(std::sync::Arc<str>),
     List(Vec<Const>),
     Record(Vec<(String, Const)>),
 }

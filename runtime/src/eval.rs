@@ -12,6 +12,7 @@ use nudge_compiler::plan::{
     TableId, TrendingId, UnOp, VectorsId,
 };
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
@@ -69,8 +70,8 @@ pub struct Scope<'a> {
     pub world: &'a dyn World,
 }
 
-impl Scope<'_> {
-    fn bound_event(&self, b: BindingId) -> Option<&Event> {
+impl<'a> Scope<'a> {
+    fn bound_event(&self, b: BindingId) -> Option<&'a Event> {
         if self.own == Some(b) {
             return self.current;
         }
@@ -80,7 +81,7 @@ impl Scope<'_> {
         }
     }
 
-    fn group(&self, b: BindingId) -> &[Arc<Event>] {
+    fn group(&self, b: BindingId) -> &'a [Arc<Event>] {
         match self.bindings.get(b.index()) {
             Some(Bound::Group(g)) => g,
             _ => &[],
@@ -129,7 +130,7 @@ pub fn eval(expr: &Expr, s: &Scope) -> Value {
         Expr::Unary(op, e) => unary(*op, eval(e, s)),
         Expr::Binary(BinOp::And, a, b) => Value::Bool(eval(a, s).is_true() && eval(b, s).is_true()),
         Expr::Binary(BinOp::Or, a, b) => Value::Bool(eval(a, s).is_true() || eval(b, s).is_true()),
-        Expr::Binary(op, a, b) => binary(*op, &eval(a, s), &eval(b, s)),
+        Expr::Binary(op, a, b) => binary(*op, &operand(a, s), &operand(b, s)),
         Expr::Call(f, args) => {
             let args: Vec<Value> = args.iter().map(|a| eval(a, s)).collect();
             call(*f, &args)
@@ -157,6 +158,23 @@ pub fn eval(expr: &Expr, s: &Scope) -> Value {
             None => Value::Null,
         },
         Expr::Model(id, arg) => s.world.model(*id, eval(arg, s)),
+    }
+}
+
+/// Evaluates an operand, borrowing field values instead of cloning them (the hot path
+/// of `where` conditions).
+fn operand<'a>(expr: &Expr, s: &Scope<'a>) -> Cow<'a, Value> {
+    match expr {
+        Expr::Field(f) => match s.current {
+            Some(e) => Cow::Borrowed(e.field(s.plan, *f)),
+            None => Cow::Owned(Value::Null),
+        },
+        Expr::BoundField(b, f) => match s.bound_event(*b) {
+            Some(e) => Cow::Borrowed(e.field(s.plan, *f)),
+            None => Cow::Owned(Value::Null),
+        },
+        Expr::Key => Cow::Borrowed(s.key),
+        _ => Cow::Owned(eval(expr, s)),
     }
 }
 

@@ -63,7 +63,7 @@ impl Value {
             Const::Bool(b) => Value::Bool(*b),
             Const::Int(i) => Value::Int(*i),
             Const::Float(f) => Value::Float(*f),
-            Const::Str(s) => Value::str(s),
+            Const::Str(s) => Value::Str(s.clone()),
             Const::List(items) => Value::list(items.iter().map(Value::from_const).collect()),
             Const::Record(fields) => Value::Record(Arc::new(
                 fields

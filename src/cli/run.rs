@@ -190,6 +190,10 @@ impl FileSink {
             "nudge: matches {}, emitted {}, dropped by cooldown {}, key missing {}",
             e.matches, e.emitted, e.cooldown_dropped, e.key_missing
         );
+        eprintln!(
+            "nudge: runs started {}, expired {}, negated {}, broken by `then next` {}, discarded after a match {}",
+            e.runs_started, e.runs_expired, e.runs_negated, e.runs_broken, e.runs_discarded
+        );
         if e.runs_refused > 0 || e.group_capped > 0 {
             eprintln!(
                 "nudge: caps hit: {} runs refused (--max-runs-per-key), {} events not added to full groups (--max-group-len)",

@@ -142,7 +142,7 @@ impl Checker<'_> {
 /// The constant of a literal (a duration is its milliseconds).
 pub(crate) fn lit_const(lit: &Lit) -> Const {
     match lit {
-        Lit::Str(s) => Const::Str(s.clone()),
+        Lit::Str(s) => Const::Str(s.as_str().into()),
         Lit::Int(i) => Const::Int(*i),
         Lit::Float(f) => Const::Float(*f),
         Lit::Bool(b) => Const::Bool(*b),

@@ -2,7 +2,7 @@
 
 use super::names::{decl_head, Kind};
 use super::schema::{pseudo, Keyed, PSEUDO_NAMES};
-use super::suggest::did_you_mean;
+use super::suggest::{closest, did_you_mean};
 use super::types::Ty;
 use super::Checker;
 use crate::plan::*;
@@ -380,16 +380,27 @@ impl Checker<'_> {
                 self.schema.field_ty_anywhere(&f.arg.text),
             );
         }
+        // A name close to an event type was meant as one (E102); otherwise as a field.
+        let types = self.schema.type_names();
+        let (code, label, help) = match closest(&f.arg.text, types) {
+            Some(t) => (
+                "E102",
+                "unknown event type",
+                Some(format!("did you mean `{t}`?")),
+            ),
+            None => {
+                let mut names: Vec<&str> = self.schema.fields.iter().map(String::as_str).collect();
+                names.extend(PSEUDO_NAMES);
+                ("E103", "unknown field", did_you_mean(&f.arg.text, names))
+            }
+        };
         let mut d = Diagnostic::error(
-            "E103",
+            code,
             format!("`{}` is neither an event type nor a field", f.arg.text),
             f.arg.span,
-            "unknown event type or field",
+            label,
         );
-        let mut names = self.schema.type_names();
-        names.extend(self.schema.fields.iter().map(String::as_str));
-        names.extend(PSEUDO_NAMES);
-        if let Some(help) = did_you_mean(&f.arg.text, names) {
+        if let Some(help) = help {
             d = d.with_help(help);
         }
         self.diags.push(d);

@@ -13,7 +13,8 @@
 //! once the record is complete, and call [`CsvDecoder::finish`] at the end of the input.
 //! A record's `offset` is the physical line it starts on (the header is line 0).
 
-use super::json::ValueSeed;
+use super::intern::Interner;
+use super::scan::parse_list;
 use super::schema::{integral, Kind, Schema};
 use super::{is_blank, trim_line_end, DeadLetter, DeadReason, Decoded};
 use crate::event::Event;
@@ -21,7 +22,6 @@ use crate::time::parse_time_cell;
 use crate::value::Value;
 use csv_core::{ReadRecordResult, Reader};
 use nudge_compiler::plan::Plan;
-use serde::Deserializer as _;
 use std::sync::Arc;
 
 /// Decodes the records of one CSV input. Create it with the header line; keep one per
@@ -39,6 +39,7 @@ pub struct CsvDecoder {
     raw: Vec<u8>,
     /// The first line of a record still open (a quoted cell goes on).
     open: Option<u64>,
+    interner: Interner,
 }
 
 /// The cells of the record being read: their text back to back and where each ends.
@@ -76,6 +77,7 @@ impl CsvDecoder {
             cells,
             raw: Vec::new(),
             open: None,
+            interner: Interner::new(plan.fields.len()),
             plan,
         }
     }
@@ -151,7 +153,7 @@ impl CsvDecoder {
         self.decode_cells(source, input, offset)
     }
 
-    fn decode_cells(&self, source: &Arc<str>, input: u32, offset: u64) -> Decoded {
+    fn decode_cells(&mut self, source: &Arc<str>, input: u32, offset: u64) -> Decoded {
         let dead = |reason| Decoded::Dead(DeadLetter::new(reason, source, offset, &self.raw));
         let Ok(text) = std::str::from_utf8(&self.cells.text[..self.cells.len]) else {
             return dead(DeadReason::InvalidJson);
@@ -180,8 +182,14 @@ impl CsvDecoder {
         let kinds = &self.schema.fields[ty.index()];
         let cols = &self.field_cols[ty.index()];
         let mut slots = Vec::with_capacity(kinds.len());
-        for (&(_, kind), &col) in kinds.iter().zip(cols) {
-            match convert_cell(cell(col), kind) {
+        for (&(id, kind), &col) in kinds.iter().zip(cols) {
+            let value = match (kind, cell(col)) {
+                (Kind::Str, s) if !s.is_empty() => {
+                    Some(Value::Str(self.interner.get(id.index(), s)))
+                }
+                (_, s) => convert_cell(s, kind),
+            };
+            match value {
                 Some(v) => slots.push(v),
                 None => return dead(DeadReason::WrongType),
             }
@@ -215,12 +223,7 @@ fn convert_cell(cell: &str, kind: Kind) -> Option<Value> {
             "false" => Value::Bool(false),
             _ => return None,
         },
-        Kind::List => {
-            let mut de = serde_json::Deserializer::from_str(cell);
-            let list = de.deserialize_seq(ValueSeed).ok()?;
-            de.end().ok()?;
-            list
-        }
+        Kind::List => parse_list(cell)?,
     })
 }
 

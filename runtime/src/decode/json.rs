@@ -1,33 +1,48 @@
-//! The JSON-lines decoder: one pass over each object, no `serde_json::Value`.
+//! The JSON-lines decoder: one pass over each object, no tree built.
 //!
-//! A serde visitor walks the object once. Each key is looked up in a small table of the
-//! names that matter (the type field, the time field, every declared field name of any
-//! type); the values of those keys are kept as [`Raw`] scalars in a reusable scratch
-//! array (strings copied into one reusable buffer), every other value is skipped without
-//! being built. The type may come last, so the fields are converted only once the object
-//! has ended and the type is known. Only what the event keeps is allocated: its slots and
-//! its strings.
+//! The [`scan`](super::scan) cursor walks the object once. Each key is looked up in a
+//! small table of the names that matter (the type field, the time field, every declared
+//! field name of any type); the values of those keys are kept as [`Raw`] scalars in a
+//! reusable scratch array (strings as ranges of the line), every other value is skipped
+//! without being built. The type may come last, so the fields are converted only once the
+//! object has ended and the type is known. Only what the event keeps is allocated: its
+//! slots and its strings (and repeated strings share one allocation: see
+//! [`intern`](super::intern)).
 
+use super::intern::Interner;
+use super::scan::{Bad, Cursor, Num, Scan, Str};
 use super::schema::{integral, Kind, NameTable, Schema};
 use super::{is_blank, trim_line_end, DeadLetter, DeadReason, Decoded};
 use crate::event::Event;
 use crate::time::{parse_time_str, time_from_int};
 use crate::value::Value;
 use nudge_compiler::plan::Plan;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use std::fmt;
 use std::sync::Arc;
 
 /// Decodes JSON lines into events of a [`Plan`]'s schemas. Keep one per input and reuse
 /// it: it holds the scratch buffers.
 ///
-/// ```ignore
-/// let mut decoder = Decoder::new(plan);
-/// match decoder.decode_json_line(br#"{"type": "VIEW", "ts": 0}"#, &source, 0, 0) {
-///     Decoded::Event(e) => { /* ... */ }
-///     Decoded::Dead(d) => println!("{}", d.to_json()),
-///     Decoded::Blank | Decoded::Ignored => {}
-/// }
+/// ```
+/// use nudge_runtime::decode::{DeadReason, Decoded, Decoder};
+/// use std::sync::Arc;
+///
+/// let program = "event VIEW { user_id: string, price: float }";
+/// let plan = nudge_compiler::compile_str("shop.nudge", program).plan.unwrap();
+/// let mut decoder = Decoder::new(Arc::new(plan));
+/// let source: Arc<str> = Arc::from("events");
+///
+/// let line = br#"{"type": "VIEW", "ts": "2026-11-27T10:00:00Z", "price": 49}"#;
+/// let Decoded::Event(e) = decoder.decode_json_line(line, &source, 0, 0) else { panic!() };
+/// assert_eq!(e.ts, 1_795_773_600_000);
+/// assert_eq!(e.values[1].as_f64(), Some(49.0));
+///
+/// let line = br#"{"type": "VIEW", "ts": 0, "price": "49"}"#;
+/// let Decoded::Dead(d) = decoder.decode_json_line(line, &source, 0, 1) else { panic!() };
+/// assert_eq!(d.reason, DeadReason::WrongType);
+/// assert_eq!(
+///     d.to_json(),
+///     r#"{"reason": "wrong_type", "source": "events", "offset": 1, "raw": "{\"type\": \"VIEW\", \"ts\": 0, \"price\": \"49\"}"}"#
+/// );
 /// ```
 pub struct Decoder {
     plan: Arc<Plan>,
@@ -38,6 +53,7 @@ pub struct Decoder {
     type_key: usize,
     time_key: usize,
     scratch: Scratch,
+    interner: Interner,
 }
 
 /// The values of the keys that matter, for the line being decoded.
@@ -45,8 +61,10 @@ struct Scratch {
     values: Vec<Raw>,
     /// Indices set by this line (reset before the next one).
     touched: Vec<u32>,
-    /// The text of every string value kept, back to back.
+    /// Kept strings that had escapes, unescaped, back to back.
     text: String,
+    /// An escaped key, unescaped.
+    key: String,
 }
 
 /// A JSON value kept until the type is known.
@@ -60,8 +78,7 @@ enum Raw {
     /// A non-negative integer above `i64::MAX`.
     Big(u64),
     Float(f64),
-    /// A string, as a range of [`Scratch::text`].
-    Str(u32, u32),
+    Str(Str),
     List(Value),
     Object,
 }
@@ -88,8 +105,10 @@ impl Decoder {
             values: vec![Raw::Absent; next as usize],
             touched: Vec::with_capacity(16),
             text: String::with_capacity(256),
+            key: String::new(),
         };
         Decoder {
+            interner: Interner::new(plan.fields.len()),
             plan,
             schema,
             keys,
@@ -117,28 +136,31 @@ impl Decoder {
             return Decoded::Blank;
         }
         let dead = |reason| Decoded::Dead(DeadLetter::new(reason, source, offset, line));
+        // One UTF-8 check of the whole line; strings need none after it.
+        let Ok(text) = std::str::from_utf8(trim_line_end(line)) else {
+            return dead(DeadReason::InvalidJson);
+        };
         self.scratch.reset();
-        if !self.scratch.read(&self.keys, line) {
+        let mut cur = Cursor::new(text);
+        if self.scratch.read(&self.keys, &mut cur).is_err() {
             return dead(DeadReason::InvalidJson);
         }
         let values = &self.scratch.values;
-        let text = self.scratch.text.as_str();
+        let str_of = |s: Str| match s {
+            Str::Line(a, b) => cur.line_str(a, b),
+            Str::Text(a, b) => &self.scratch.text[a as usize..b as usize],
+        };
         let ty = match values[self.type_key] {
-            Raw::Str(a, b) => match self
-                .schema
-                .types
-                .get(&text.as_bytes()[a as usize..b as usize])
-            {
+            Raw::Str(s) => match self.schema.types.get(str_of(s).as_bytes()) {
                 Some(ty) => ty,
                 None => return Decoded::Ignored,
             },
             _ => return dead(DeadReason::MissingType),
         };
-        let seconds = self.schema.seconds;
         let ts = match values[self.time_key] {
             Raw::Absent | Raw::Null => return dead(DeadReason::MissingTime),
-            Raw::Int(i) => time_from_int(i, seconds),
-            Raw::Str(a, b) => parse_time_str(&text[a as usize..b as usize]),
+            Raw::Int(i) => time_from_int(i, self.schema.seconds),
+            Raw::Str(s) => parse_time_str(str_of(s)),
             _ => None,
         };
         let Some(ts) = ts else {
@@ -147,7 +169,13 @@ impl Decoder {
         let fields = &self.schema.fields[ty.index()];
         let mut slots = Vec::with_capacity(fields.len());
         for &(id, kind) in fields {
-            match convert(&values[id.index()], kind, text) {
+            let value = match (kind, &values[id.index()]) {
+                (Kind::Str, Raw::Str(s)) => {
+                    Some(Value::Str(self.interner.get(id.index(), str_of(*s))))
+                }
+                (_, raw) => convert(raw, kind),
+            };
+            match value {
                 Some(v) => slots.push(v),
                 None => return dead(DeadReason::WrongType),
             }
@@ -163,12 +191,12 @@ impl Decoder {
     }
 }
 
-/// A kept value as a field of `kind`: `None` when it is of another type.
+/// A kept value (other than a string) as a field of `kind`: `None` when it is of another
+/// type.
 #[inline]
-fn convert(raw: &Raw, kind: Kind, text: &str) -> Option<Value> {
+fn convert(raw: &Raw, kind: Kind) -> Option<Value> {
     Some(match (kind, raw) {
         (_, Raw::Absent | Raw::Null) => Value::Null,
-        (Kind::Str, Raw::Str(a, b)) => Value::Str(Arc::from(&text[*a as usize..*b as usize])),
         (Kind::Int, Raw::Int(i)) => Value::Int(*i),
         (Kind::Int, Raw::Float(f)) => Value::Int(integral(*f)?),
         (Kind::Float, Raw::Float(f)) => Value::Float(*f),
@@ -189,200 +217,53 @@ impl Scratch {
         self.text.clear();
     }
 
-    /// Parses the line as one JSON object, keeping the values of the keys in `keys`.
-    fn read(&mut self, keys: &NameTable<u32>, line: &[u8]) -> bool {
-        // One UTF-8 check of the whole line spares serde_json one per string.
-        let Ok(text) = std::str::from_utf8(trim_line_end(line)) else {
-            return false;
-        };
-        let mut de = serde_json::Deserializer::from_str(text);
-        let seed = ObjectSeed {
-            keys,
-            scratch: self,
-        };
-        seed.deserialize(&mut de).is_ok() && de.end().is_ok()
-    }
-}
-
-/// The top-level object.
-struct ObjectSeed<'a> {
-    keys: &'a NameTable<u32>,
-    scratch: &'a mut Scratch,
-}
-
-impl<'de> DeserializeSeed<'de> for ObjectSeed<'_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ObjectSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let ObjectSeed { keys, scratch } = self;
-        while let Some(key) = map.next_key_seed(KeySeed(keys))? {
-            match key {
-                Some(k) => {
-                    let raw = map.next_value_seed(RawSeed(&mut scratch.text))?;
-                    scratch.values[k as usize] = raw;
-                    scratch.touched.push(k);
+    /// Reads the line as one JSON object, keeping the values of the keys in `keys`.
+    fn read(&mut self, keys: &NameTable<u32>, cur: &mut Cursor) -> Scan<()> {
+        cur.eat(b'{')?;
+        if cur.peek() == Some(b'}') {
+            cur.eat(b'}')?;
+        } else {
+            loop {
+                let slot = keys.get(cur.key(&mut self.key)?.as_bytes());
+                match slot {
+                    Some(k) => {
+                        let raw = self.raw(cur)?;
+                        self.values[k as usize] = raw;
+                        self.touched.push(k);
+                    }
+                    None => cur.skip_value(1)?,
                 }
-                None => {
-                    map.next_value::<IgnoredAny>()?;
+                if cur.next_member()?.is_none() {
+                    break;
                 }
             }
         }
-        Ok(())
-    }
-}
-
-/// A key: its scratch index, or `None` for a key nobody reads.
-struct KeySeed<'a>(&'a NameTable<u32>);
-
-impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
-    type Value = Option<u32>;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Option<u32>, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed<'_> {
-    type Value = Option<u32>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a key")
-    }
-
-    #[inline]
-    fn visit_str<E: de::Error>(self, key: &str) -> Result<Option<u32>, E> {
-        Ok(self.0.get(key.as_bytes()))
-    }
-}
-
-/// A value kept as [`Raw`]; strings are appended to the scratch text.
-struct RawSeed<'a>(&'a mut String);
-
-impl<'de> DeserializeSeed<'de> for RawSeed<'_> {
-    type Value = Raw;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Raw, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RawSeed<'_> {
-    type Value = Raw;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_unit<E>(self) -> Result<Raw, E> {
-        Ok(Raw::Null)
-    }
-
-    fn visit_bool<E>(self, b: bool) -> Result<Raw, E> {
-        Ok(Raw::Bool(b))
-    }
-
-    fn visit_i64<E>(self, i: i64) -> Result<Raw, E> {
-        Ok(Raw::Int(i))
-    }
-
-    fn visit_u64<E>(self, u: u64) -> Result<Raw, E> {
-        Ok(i64::try_from(u).map_or(Raw::Big(u), Raw::Int))
-    }
-
-    fn visit_f64<E>(self, f: f64) -> Result<Raw, E> {
-        Ok(Raw::Float(f))
-    }
-
-    #[inline]
-    fn visit_str<E>(self, s: &str) -> Result<Raw, E> {
-        let start = self.0.len() as u32;
-        self.0.push_str(s);
-        Ok(Raw::Str(start, self.0.len() as u32))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Raw, A::Error> {
-        ValueSeed.visit_seq(seq).map(Raw::List)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Raw::Object)
-    }
-}
-
-/// Any JSON value as a [`Value`], converted like [`Value::from_json`] (without building a
-/// `serde_json::Value` first).
-pub(super) struct ValueSeed;
-
-impl<'de> DeserializeSeed<'de> for ValueSeed {
-    type Value = Value;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ValueSeed {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
-        Ok(Value::Bool(b))
-    }
-
-    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
-        Ok(Value::Int(i))
-    }
-
-    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
-        Ok(i64::try_from(u).map_or(Value::Float(u as f64), Value::Int))
-    }
-
-    fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
-        Ok(Value::Float(f))
-    }
-
-    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-        Ok(Value::str(s))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(v) = seq.next_element_seed(ValueSeed)? {
-            items.push(v);
+        if cur.at_end() {
+            Ok(())
+        } else {
+            Err(Bad)
         }
-        Ok(Value::list(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut fields: Vec<(Arc<str>, Value)> = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let value = map.next_value_seed(ValueSeed)?;
-            // As in a JSON map: a repeated key keeps its first place and its last value.
-            match fields.iter_mut().find(|(k, _)| **k == *key) {
-                Some(slot) => slot.1 = value,
-                None => fields.push((Arc::from(key), value)),
+    /// A member's value, kept.
+    #[inline]
+    fn raw(&mut self, cur: &mut Cursor) -> Scan<Raw> {
+        Ok(match cur.peek().ok_or(Bad)? {
+            b'"' => {
+                cur.eat(b'"')?;
+                Raw::Str(cur.string(&mut self.text)?)
             }
-        }
-        Ok(Value::Record(Arc::new(fields)))
+            b'-' | b'0'..=b'9' => match cur.number()? {
+                Num::Int(i) => Raw::Int(i),
+                Num::Big(u) => Raw::Big(u),
+                Num::Float(f) => Raw::Float(f),
+            },
+            b't' => cur.word(b"true").map(|_| Raw::Bool(true))?,
+            b'f' => cur.word(b"false").map(|_| Raw::Bool(false))?,
+            b'n' => cur.word(b"null").map(|_| Raw::Null)?,
+            b'[' => Raw::List(cur.list(1, &mut self.key)?),
+            b'{' => cur.skip_value(1).map(|_| Raw::Object)?,
+            _ => return Err(Bad),
+        })
     }
 }

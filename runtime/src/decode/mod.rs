@@ -23,9 +23,13 @@
 //! that is not UTF-8 text is `invalid_json` (the one way a CSV record cannot be read).
 
 mod csv;
+mod intern;
 mod json;
+mod scan;
 mod schema;
 
+#[cfg(test)]
+mod differential;
 #[cfg(test)]
 mod tests;
 

@@ -169,11 +169,17 @@ pub fn shard_of(key: &Value, count: u32) -> u32 {
 
 /// One shard's engine.
 pub struct Engine {
+    shard: ShardId,
+    groups: Vec<KeyGroup>,
+    core: Core,
+}
+
+/// Everything of the engine except the keyed state, so that a key's state can be
+/// borrowed from the groups while the matcher updates counters, timers and outputs.
+struct Core {
     plan: Arc<Plan>,
     world: Arc<dyn World + Send + Sync>,
     cfg: EngineConfig,
-    shard: ShardId,
-    groups: Vec<KeyGroup>,
     timers: BinaryHeap<Reverse<Timer>>,
     next_run: u64,
     next_timer: u64,
@@ -216,37 +222,39 @@ impl Engine {
             }
         }
         Engine {
-            plan,
-            world,
-            cfg,
             shard,
             groups,
-            timers: BinaryHeap::new(),
-            next_run: 0,
-            next_timer: 0,
-            next_output: 0,
-            outputs: Vec::new(),
-            stats: Stats::default(),
-            trace: None,
+            core: Core {
+                plan,
+                world,
+                cfg,
+                timers: BinaryHeap::new(),
+                next_run: 0,
+                next_timer: 0,
+                next_output: 0,
+                outputs: Vec::new(),
+                stats: Stats::default(),
+                trace: None,
+            },
         }
     }
 
     /// Records the story of every run of `patterns` for `key` (for `nudge explain`).
     pub fn trace(&mut self, patterns: Vec<usize>, key: Value) {
-        self.trace = Some(Trace::new(patterns, key));
+        self.core.trace = Some(Trace::new(patterns, key));
     }
 
     /// The recorded story, if tracing.
     pub fn take_trace(&mut self) -> Option<Trace> {
-        self.trace.take()
+        self.core.trace.take()
     }
 
     pub fn plan(&self) -> &Arc<Plan> {
-        &self.plan
+        &self.core.plan
     }
 
     pub fn stats(&self) -> &Stats {
-        &self.stats
+        &self.core.stats
     }
 
     /// Runs alive in this shard.
@@ -266,21 +274,21 @@ impl Engine {
 
     /// Takes the records emitted so far (in completion order).
     pub fn take_outputs(&mut self) -> Vec<Output> {
-        std::mem::take(&mut self.outputs)
+        std::mem::take(&mut self.core.outputs)
     }
 
     /// Moves emitted records into `out`.
     pub fn drain_outputs_into(&mut self, out: &mut Vec<Output>) {
-        out.append(&mut self.outputs);
+        out.append(&mut self.core.outputs);
     }
 
     /// Fires every timer due at or before `t` (the watermark), in time order.
     pub fn advance_to(&mut self, t: i64) {
-        while let Some(Reverse(top)) = self.timers.peek() {
+        while let Some(Reverse(top)) = self.core.timers.peek() {
             if top.due > t {
                 break;
             }
-            let Reverse(timer) = self.timers.pop().expect("peeked");
+            let Reverse(timer) = self.core.timers.pop().expect("peeked");
             self.fire(timer);
         }
     }
@@ -288,52 +296,80 @@ impl Engine {
     /// Processes one event. Timers due at or before its ts fire first.
     pub fn push(&mut self, event: Arc<Event>) {
         self.advance_to(event.ts);
-        self.stats.events += 1;
+        self.core.stats.events += 1;
         for gi in 0..self.groups.len() {
             self.push_group(gi, &event);
         }
     }
 
     fn push_group(&mut self, gi: usize, event: &Arc<Event>) {
-        let plan = self.plan.clone();
-        let group = &self.groups[gi];
-        let key = event.field(&plan, group.field);
+        let Engine {
+            shard,
+            groups,
+            core,
+        } = self;
+        let group = &mut groups[gi];
+        let key = event.field(&core.plan, group.field);
         if key.is_null() {
-            if group.relevant[event.ty.index()] {
-                self.stats.key_missing += 1;
+            // Counted once, by the shard that receives key-less events.
+            if group.relevant[event.ty.index()] && shard.index == 0 {
+                core.stats.key_missing += 1;
             }
             return;
         }
-        if !self.shard.owns(key) {
+        if !shard.owns(key) {
             return;
         }
-        if !group.keys.contains_key(key) {
-            if !group.starts[event.ty.index()] {
-                return;
-            }
-            let npats = group.patterns.len();
-            self.groups[gi].keys.insert(
-                key.clone(),
-                KeyState {
+        let ks = match group.keys.get_mut(key) {
+            Some(ks) => ks,
+            None => {
+                if !group.starts[event.ty.index()] {
+                    return;
+                }
+                let npats = group.patterns.len();
+                group.keys.entry(key.clone()).or_insert_with(|| KeyState {
                     seq: 0,
                     pats: (0..npats).map(|_| PatState::default()).collect(),
-                },
-            );
-        }
-        let key = key.clone();
-        let mut ks = self.groups[gi].keys.remove(&key).expect("inserted above");
+                })
+            }
+        };
         ks.seq += 1;
         let seq = ks.seq;
-        for slot in 0..ks.pats.len() {
-            let p = self.groups[gi].patterns[slot];
-            self.push_pattern(p, &mut ks.pats[slot], &key, event, seq);
-            self.schedule(gi, slot, &key, &mut ks.pats[slot]);
+        for (slot, st) in ks.pats.iter_mut().enumerate() {
+            let p = group.patterns[slot];
+            // Deadlines move only when a run changed.
+            if core.push_pattern(p, st, key, event, seq) {
+                core.schedule(gi, slot, p, key, st);
+            }
         }
-        if !ks.pats.iter().all(PatState::is_empty) {
-            self.groups[gi].keys.insert(key, ks);
+        if ks.pats.iter().all(PatState::is_empty) {
+            group.keys.remove(key);
         }
     }
 
+    fn fire(&mut self, timer: Timer) {
+        let gi = timer.group as usize;
+        let slot = timer.slot as usize;
+        let Engine { groups, core, .. } = self;
+        let group = &mut groups[gi];
+        let Some(ks) = group.keys.get_mut(&timer.key) else {
+            return;
+        };
+        let st = &mut ks.pats[slot];
+        if st.timer != Some(timer.due) {
+            return;
+        }
+        st.timer = None;
+        let p = group.patterns[slot];
+        core.fire_pattern(p, st, &timer.key, timer.due);
+        core.schedule(gi, slot, p, &timer.key, st);
+        if ks.pats.iter().all(PatState::is_empty) {
+            group.keys.remove(&timer.key);
+        }
+    }
+}
+
+impl Core {
     fn push_pattern(
         &mut self,
         p: usize,
@@ -341,10 +377,14 @@ impl Engine {
         key: &Value,
         event: &Arc<Event>,
         seq: u64,
-    ) {
+    ) -> bool {
+        if st.runs.is_empty() && !self.plan.patterns[p].steps[0].types.contains(&event.ty) {
+            return false;
+        }
         let plan = self.plan.clone();
         let world = self.world.clone();
         let pattern = &plan.patterns[p];
+        let mut changed = false;
         let ctx = Ctx {
             plan: &plan,
             pattern,
@@ -369,6 +409,7 @@ impl Engine {
                     },
                 );
             }
+            changed |= reaction != Reaction::PassedOver;
             match reaction {
                 Reaction::Negated | Reaction::BrokenContiguity => {
                     if reaction == Reaction::Negated {
@@ -387,9 +428,10 @@ impl Engine {
             }
             i += 1;
         }
-        if pattern.types.binary_search(&event.ty).is_ok()
+        if pattern.steps[0].types.contains(&event.ty)
             && Run::fits(&ctx, &[], &pattern.steps[0], event)
         {
+            changed = true;
             if st.runs.len() >= self.cfg.max_runs_per_key {
                 self.stats.runs_refused += 1;
                 if tracing {
@@ -423,6 +465,7 @@ impl Engine {
         if !completed.is_empty() {
             self.complete(p, st, key, &completed, None);
         }
+        changed
     }
 
     /// Runs `completed` (indices into `st.runs`, in start order) completed together: at
@@ -478,49 +521,34 @@ impl Engine {
         }
     }
 
-    /// Keeps one timer entry per (key, pattern) at the earliest time something is due.
-    fn schedule(&mut self, gi: usize, slot: usize, key: &Value, st: &mut PatState) {
-        let p = self.groups[gi].patterns[slot];
+    /// Keeps a timer entry per (key, pattern) at or before the earliest time something
+    /// is due. When the due time moves later, the earlier entry stays: it fires, finds
+    /// nothing due and sets the next one, which keeps the heap small.
+    fn schedule(&mut self, gi: usize, slot: usize, p: usize, key: &Value, st: &mut PatState) {
         let pattern = &self.plan.patterns[p];
-        let mut due = st
-            .runs
-            .iter()
-            .filter_map(|r| r.deadline(pattern))
-            .map(|d| d.0)
-            .min();
-        if st.runs.is_empty() {
-            due = st.cooldown_until;
-        }
-        if let Some(due) = due.filter(|d| Some(*d) != st.timer) {
-            st.timer = Some(due);
-            self.next_timer += 1;
-            self.timers.push(Reverse(Timer {
-                due,
-                order: self.next_timer,
-                group: gi as u32,
-                slot: slot as u32,
-                key: key.clone(),
-            }));
-        } else if due.is_none() {
-            st.timer = None;
-        }
-    }
-
-    fn fire(&mut self, timer: Timer) {
-        let gi = timer.group as usize;
-        let slot = timer.slot as usize;
-        let Some(mut ks) = self.groups[gi].keys.remove(&timer.key) else {
-            return;
+        let due = if st.runs.is_empty() {
+            st.cooldown_until
+        } else {
+            st.runs
+                .iter()
+                .filter_map(|r| r.deadline(pattern))
+                .map(|d| d.0)
+                .min()
         };
-        let st = &mut ks.pats[slot];
-        if st.timer == Some(timer.due) {
-            st.timer = None;
-            let p = self.groups[gi].patterns[slot];
-            self.fire_pattern(p, &mut ks.pats[slot], &timer.key, timer.due);
-            self.schedule(gi, slot, &timer.key, &mut ks.pats[slot]);
-        }
-        if !ks.pats.iter().all(PatState::is_empty) {
-            self.groups[gi].keys.insert(timer.key, ks);
+        match (due, st.timer) {
+            (None, _) => {}
+            (Some(due), Some(set)) if set <= due => {}
+            (Some(due), _) => {
+                st.timer = Some(due);
+                self.next_timer += 1;
+                self.timers.push(Reverse(Timer {
+                    due,
+                    order: self.next_timer,
+                    group: gi as u32,
+                    slot: slot as u32,
+                    key: key.clone(),
+                }));
+            }
         }
     }
 

@@ -243,7 +243,28 @@ fn throughput() {
         out.len() as f64 / 1e6,
         cfg.events as f64 / secs / 1e6
     );
-    let lines: Vec<&[u8]> = out.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&[u8]> = out
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let secs = timed(|| {
+        for line in &lines {
+            serde_json::from_slice::<serde::de::IgnoredAny>(line).unwrap();
+        }
+    });
+    println!(
+        "baseline: serde_json validation only: {:.2} M lines/s",
+        lines.len() as f64 / secs / 1e6
+    );
+    let secs = timed(|| {
+        for line in &lines {
+            serde_json::from_slice::<serde_json::Value>(line).unwrap();
+        }
+    });
+    println!(
+        "baseline: serde_json::Value: {:.2} M lines/s",
+        lines.len() as f64 / secs / 1e6
+    );
     let mut decoder = Decoder::new(schema_plan());
     let source: Arc<str> = Arc::from("gen");
     for round in 0..3 {
