@@ -1,7 +1,7 @@
 //! Every example in the user's docs is checked: ```nudge blocks compile without errors,
-//! ```nudge-error blocks fail with the code on their first line. A block that declares its
-//! own `event`s is a whole program; any other block is checked with
-//! `patterns/schema.nudge`.
+//! ```nudge-error blocks fail with the code on their first line, ```scenario blocks parse
+//! as scenario files. A block that declares its own `event`s is a whole program; any
+//! other block is checked with `patterns/schema.nudge`.
 
 use nudge_compiler::{compile, Severity, Sources};
 use std::path::PathBuf;
@@ -84,6 +84,14 @@ fn check_doc(doc: &str) -> usize {
                 );
                 checked += 1;
             }
+            "scenario" => {
+                let parsed = nudge_grammar::parse_scenario(nudge_grammar::FileId(0), &block);
+                assert!(
+                    parsed.is_ok(),
+                    "{doc}:{line}: scenario does not parse:\n{block}\n{parsed:#?}"
+                );
+                checked += 1;
+            }
             _ => {}
         }
     }
@@ -93,6 +101,11 @@ fn check_doc(doc: &str) -> usize {
 #[test]
 fn language_guide_examples_check() {
     assert!(check_doc("docs/language.md") >= 20);
+}
+
+#[test]
+fn testing_guide_examples_check() {
+    assert!(check_doc("docs/testing-rules.md") >= 3);
 }
 
 #[test]

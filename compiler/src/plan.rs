@@ -213,6 +213,9 @@ pub struct CovisitPlan {
 #[derive(Debug, Clone, Serialize)]
 pub struct TrendingPlan {
     pub name: String,
+    /// The declaration's place in the program (its index among all declarations, files
+    /// in path order): with `emit`, its records sort by it after `ts` (LANGUAGE.md §9.1).
+    pub place: u32,
     /// Member types with their weights.
     pub of: Vec<(TypeId, f64)>,
     pub by: FieldId,
@@ -284,6 +287,9 @@ pub enum Pseudo {
 #[derive(Debug, Clone, Serialize)]
 pub struct PatternPlan {
     pub name: String,
+    /// The declaration's place in the program (its index among all declarations, files
+    /// in path order): records of one `ts` sort by it (LANGUAGE.md §9.1).
+    pub place: u32,
     /// The partition key field.
     pub key: FieldId,
     /// Positive steps in order; `StepId` indexes it.

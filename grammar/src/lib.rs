@@ -11,8 +11,10 @@ pub mod ast;
 pub mod diagnostic;
 mod expected;
 mod parser;
+pub mod scenario;
 pub mod span;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use parser::{parse_expr, parse_file};
+pub use scenario::parse_scenario;
 pub use span::{FileId, SourceFile, Sources, Span};

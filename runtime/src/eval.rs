@@ -8,8 +8,8 @@ use crate::event::Event;
 use crate::time;
 use crate::value::Value;
 use nudge_compiler::plan::{
-    BinOp, BindingId, CovisitId, Expr, Func, ModelId, Plan, ProfileId, SessionAttr, SessionId,
-    TableId, TrendingId, UnOp, VectorsId,
+    BinOp, BindingId, CovisitId, Expr, Func, Plan, ProfileId, SessionAttr, SessionId, TableId,
+    TrendingId, UnOp, VectorsId,
 };
 
 use std::borrow::Cow;
@@ -26,7 +26,8 @@ pub enum Bound {
     Group(Vec<Arc<Event>>),
 }
 
-/// Read-only state outside the run: tables and operators, as of the evaluation time.
+/// Read-only state outside the run: tables, vectors and operators, as of the evaluation
+/// time. Models are not in it: their calls are made outside the engine.
 pub trait World {
     /// `table[key]`: the row as a record, or null.
     fn table_row(&self, table: TableId, key: &Value) -> Value;
@@ -54,8 +55,6 @@ pub trait World {
     fn recommend(&self, _covisit: CovisitId, _items: &Value, _k: usize) -> Value {
         Value::list(Vec::new())
     }
-    /// `model(arg)`: the reply, or the fallback.
-    fn model(&self, model: ModelId, arg: Value) -> Value;
 }
 
 /// Everything an expression may read.
@@ -157,7 +156,9 @@ pub fn eval(expr: &Expr, s: &Scope) -> Value {
             Some(k) => s.world.recommend(*id, &eval(items, s), k),
             None => Value::Null,
         },
-        Expr::Model(id, arg) => s.world.model(*id, eval(arg, s)),
+        // A model call is the whole value of an emit field (E406, E411): emit evaluates
+        // its argument and hands the call to the runner. It never reaches `eval`.
+        Expr::Model(..) => Value::Null,
     }
 }
 

@@ -23,14 +23,15 @@
 //! **late** (a valid `VIEW` a minute to an hour older than the newest line).
 
 pub mod catalog;
+mod zipf;
 
 use crate::decode::DeadReason;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Zipf};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::io::{self, Write};
+use zipf::ZipfTable;
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq)]
@@ -242,9 +243,14 @@ struct Shop {
     rng: ChaCha8Rng,
     /// Popularity rank (0 = most popular) → product id.
     by_rank: Vec<u32>,
-    zipf: Zipf<f64>,
+    zipf: ZipfTable,
     /// Per category: its product ids, most popular first, and a Zipf law over them.
-    by_category: Vec<(Vec<u32>, Option<Zipf<f64>>)>,
+    by_category: Vec<(Vec<u32>, ZipfTable)>,
+    /// Per product id: its category and list price in cents.
+    category: Vec<u8>,
+    list_price: Vec<u64>,
+    /// Keep a good line for bad lines to spoil.
+    keep_template: bool,
     /// Per user: when they may start their next session (`i64::MAX` while in one).
     free_at: Vec<i64>,
     /// Per user: the last product they viewed (0: none).
@@ -268,15 +274,21 @@ impl Shop {
             let j = rng.random_range(0..=i);
             by_rank.swap(i, j);
         }
-        let mut by_category = vec![(Vec::new(), None); catalog::CATEGORY_COUNT];
+        let category: Vec<u8> = (0..=products)
+            .map(|id| catalog::category_of(id) as u8)
+            .collect();
+        let list_price: Vec<u64> = (0..=products).map(catalog::list_price_cents).collect();
+        let mut ids_of: Vec<Vec<u32>> = vec![Vec::new(); catalog::CATEGORY_COUNT];
         for &id in &by_rank {
-            by_category[catalog::category_of(id)].0.push(id);
+            ids_of[category[id as usize] as usize].push(id);
         }
-        for (ids, zipf) in by_category.iter_mut() {
-            if !ids.is_empty() {
-                *zipf = Some(Zipf::new(ids.len() as f64, 1.0).expect("n >= 1"));
-            }
-        }
+        let by_category = ids_of
+            .into_iter()
+            .map(|ids| {
+                let zipf = ZipfTable::new(ids.len(), 1.0);
+                (ids, zipf)
+            })
+            .collect();
         let pool = (users / 20).clamp(1, 5_000);
         let mut queue = BinaryHeap::with_capacity(pool as usize);
         let mut slots = Vec::with_capacity(pool as usize);
@@ -293,7 +305,10 @@ impl Shop {
         }
         Shop {
             start_ms: cfg.start_ms,
-            zipf: Zipf::new(f64::from(products), 1.07).expect("n >= 1"),
+            zipf: ZipfTable::new(by_rank.len(), 1.07),
+            category,
+            list_price,
+            keep_template: cfg.bad_share > 0.0,
             rng,
             by_rank,
             by_category,
@@ -314,13 +329,16 @@ impl Shop {
     /// Runs session steps, earliest first, until one writes something.
     fn step(&mut self, lines: &mut Lines) {
         while lines.marks.is_empty() {
-            let Reverse((t, slot)) = self.queue.pop().expect("the pool is never empty");
+            let Reverse((t, slot)) = *self.queue.peek().expect("the pool is never empty");
             let next = self.act(t, slot as usize, lines);
-            self.queue.push(Reverse((next, slot)));
+            // The slot stays in the queue with its new time: one sift, not two.
+            *self.queue.peek_mut().expect("still there") = Reverse((next, slot));
         }
-        let first = lines.marks[0].0 - 1;
-        self.template.clear();
-        self.template.extend_from_slice(&lines.text[..first]);
+        if self.keep_template {
+            let first = lines.marks[0].0 - 1;
+            self.template.clear();
+            self.template.extend_from_slice(&lines.text[..first]);
+        }
     }
 
     /// Does the slot's next step at `t`; returns when the slot acts again.
@@ -332,7 +350,10 @@ impl Shop {
             Next::Search => {
                 let category = match self.slots[slot].category {
                     Some(c) => c,
-                    None => catalog::category_of(self.popular()),
+                    None => {
+                        let product = self.popular();
+                        self.category_of(product)
+                    }
                 };
                 let query = catalog::search_query(category, self.rng.random());
                 let s = &mut self.slots[slot];
@@ -350,8 +371,8 @@ impl Shop {
             }
             Next::View => {
                 let product = self.pick_view(slot);
-                let price = catalog::price_cents_at(product, t);
-                let category = catalog::category_of(product);
+                let price = self.price_at(product, t);
+                let category = self.category_of(product);
                 let s = &mut self.slots[slot];
                 s.category = Some(category);
                 self.last_product[s.user as usize] = product;
@@ -378,7 +399,7 @@ impl Shop {
                     None => s.cart.push((product, price, qty)),
                 }
                 line_head(text, "ADD_TO_CART", ts, s.user, s.channel);
-                push_product(text, product, catalog::category_of(product), price);
+                push_product(text, product, self.category_of(product), price);
                 text.extend_from_slice(b",\"qty\":");
                 push_u64(text, u64::from(qty));
                 text.push(b'}');
@@ -495,9 +516,9 @@ impl Shop {
         }
         if let Some(c) = s.category {
             if self.rng.random_bool(P_SAME_CATEGORY) {
-                if let (ids, Some(zipf)) = &self.by_category[c] {
-                    let rank = zipf.sample(&mut self.rng) as usize - 1;
-                    return ids[rank.min(ids.len() - 1)];
+                let (ids, zipf) = &self.by_category[c];
+                if !ids.is_empty() {
+                    return ids[zipf.sample(&mut self.rng)];
                 }
             }
         }
@@ -506,8 +527,16 @@ impl Shop {
 
     /// A product drawn by popularity.
     fn popular(&mut self) -> u32 {
-        let rank = self.zipf.sample(&mut self.rng) as usize - 1;
-        self.by_rank[rank.min(self.by_rank.len() - 1)]
+        self.by_rank[self.zipf.sample(&mut self.rng)]
+    }
+
+    fn category_of(&self, product: u32) -> usize {
+        usize::from(self.category[product as usize])
+    }
+
+    /// A product's price on the day of `t` (see [`catalog::price_cents_at`]).
+    fn price_at(&self, product: u32, t: i64) -> u64 {
+        catalog::sale_price(product, t, self.list_price[product as usize])
     }
 
     /// A log-normal wait in ms (median, σ), clamped to `min..=max`.
@@ -530,14 +559,9 @@ impl Shop {
         let ts = self.stats.last_ts - self.rng.random_range(60_000..3_600_000);
         let user = self.rng.random_range(0..self.free_at.len() as u32);
         let product = self.popular();
-        let price = catalog::price_cents_at(product, ts);
+        let price = self.price_at(product, ts);
         line_head(&mut lines.text, "VIEW", ts, user, "web");
-        push_product(
-            &mut lines.text,
-            product,
-            catalog::category_of(product),
-            price,
-        );
+        push_product(&mut lines.text, product, self.category_of(product), price);
         lines.text.push(b'}');
         lines.end(Kind::Late);
     }

@@ -25,6 +25,9 @@ struct InputClock {
     ended: bool,
     /// Extra advance in live mode (the `idle` rule).
     idle_advance: i64,
+    /// Whether it counts in the program's watermark (live mode: a Kafka partition this
+    /// process owns, and that has delivered an event or is not idle).
+    active: bool,
 }
 
 impl InputClock {
@@ -81,6 +84,7 @@ impl Reorder {
                     max_ts: None,
                     ended: false,
                     idle_advance: 0,
+                    active: true,
                 };
                 inputs
             ],
@@ -116,10 +120,37 @@ impl Reorder {
         clock.idle_advance = clock.idle_advance.saturating_add(ms);
     }
 
-    /// The program's watermark: the minimum over inputs.
+    /// Live mode: whether `input` counts in the program's watermark. An inactive input
+    /// still has its own watermark (its late events are still late).
+    pub fn set_active(&mut self, input: u32, active: bool) {
+        self.inputs[input as usize].active = active;
+    }
+
+    /// Whether any input counts in the program's watermark.
+    pub fn any_active(&self) -> bool {
+        self.inputs.iter().any(|c| c.active)
+    }
+
+    /// The input's own watermark.
+    pub fn input_watermark(&self, input: u32) -> i64 {
+        self.inputs[input as usize].watermark(self.lateness)
+    }
+
+    /// Per input, the smallest offset of an event still waiting in the buffer.
+    pub fn buffered_min_offsets(&self) -> Vec<Option<u64>> {
+        let mut min = vec![None; self.inputs.len()];
+        for Reverse(p) in &self.buffer {
+            let m: &mut Option<u64> = &mut min[p.0.input as usize];
+            *m = Some(m.map_or(p.0.offset, |o: u64| o.min(p.0.offset)));
+        }
+        min
+    }
+
+    /// The program's watermark: the minimum over the active inputs.
     pub fn watermark(&self) -> i64 {
         self.inputs
             .iter()
+            .filter(|c| c.active)
             .map(|c| c.watermark(self.lateness))
             .min()
             .unwrap_or(MAX_WATERMARK)

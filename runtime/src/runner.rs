@@ -1,14 +1,18 @@
 //! The bounded runner: files (or stdin) in, records and dead letters out.
 //!
-//! `read → decode → reorder (watermark, late) → shard by key → engines → ordered output`.
-//! With one shard the engine runs inline; with more, each shard is an engine on its own
-//! thread, fed by key hash, and outputs are merged back into file order (§9.1) as the
-//! watermark passes them.
+//! `read → decode → reorder (watermark, late) → global operators → shard by key → engines
+//! → ordered output`. Every released event goes first to the global stage (trending,
+//! covisit; [`crate::operators::Global`]), which publishes snapshots the engines read by
+//! time. With one shard the engine runs inline; with more, each shard is an engine on its
+//! own thread, fed by key hash, and outputs (with trending `emit` records) are merged back
+//! into file order (§9.1) as the watermark passes them.
 
 use crate::decode::{CsvDecoder, DeadLetter, DeadReason, Decoded, Decoder};
 use crate::engine::{shard_of, Engine, EngineConfig, Output, ShardId, Stats};
 use crate::eval::World;
 use crate::event::Event;
+use crate::models::{Calls, ModelCaller, ModelStats, StandIn};
+use crate::operators::{Global, Published};
 use crate::reorder::{Reorder, MAX_WATERMARK};
 use nudge_compiler::plan::{FieldId, Plan};
 use std::cmp::Reverse;
@@ -17,6 +21,7 @@ use std::io::{self, BufRead};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread;
+use std::time::Duration;
 
 /// One input: a name (its `source`), a reader, and its format.
 pub struct Input {
@@ -35,10 +40,17 @@ pub struct RunOptions {
     /// Number of engine shards (0 or 1: inline).
     pub shards: usize,
     pub engine: EngineConfig,
+    /// Read, decode and order the events but run no engine (for the benchmark's
+    /// decode-only figure).
+    pub decode_only: bool,
     /// Records read from each input per turn (0: 64). Outputs never depend on it.
     pub read_batch: usize,
     /// Record the story of these patterns for this key (`nudge explain`; one shard).
     pub trace: Option<(Vec<usize>, crate::value::Value)>,
+    /// Makes the model calls of emitted records ([`crate::models::HttpCaller`] for real
+    /// calls, [`crate::models::StandIn`] in tests). `None`: no network; every call gets
+    /// its model's fallback (counted as an error).
+    pub models: Option<Arc<dyn ModelCaller>>,
 }
 
 /// Where records and dead letters go.
@@ -67,10 +79,12 @@ pub struct Summary {
     pub engine: Stats,
     /// The recorded story, when [`RunOptions::trace`] asked for one.
     pub trace: Option<crate::engine::Trace>,
+    /// Model calls per model, in program order.
+    pub models: Vec<ModelStats>,
 }
 
 impl Summary {
-    fn count_dead(&mut self, reason: DeadReason) {
+    pub(crate) fn count_dead(&mut self, reason: DeadReason) {
         match self.dead.iter_mut().find(|(r, _)| *r == reason) {
             Some((_, n)) => *n += 1,
             None => self.dead.push((reason, 1)),
@@ -92,14 +106,15 @@ pub fn run(
     sink: &mut dyn Sink,
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
-    let mut shards = Shards::new(&plan, &world, opts);
+    let mut global = Global::new(plan.clone());
+    let mut shards = Shards::new(&plan, &world, opts, global.published());
     let mut reorder = Reorder::new(inputs.len(), plan.input.lateness_ms);
     let mut readers: Vec<Reader> = inputs
         .into_iter()
         .enumerate()
         .map(|(i, input)| Reader::new(plan.clone(), i as u32, input))
         .collect();
-    let mut merger = Merger::default();
+    let mut merger = Merger::new(&plan, opts);
     let mut active = readers.len();
     let mut line = Vec::with_capacity(256);
     let read_batch = if opts.read_batch == 0 {
@@ -158,10 +173,17 @@ pub fn run(
         let wm = reorder.watermark();
         let wm = opts.until.map_or(wm, |u| wm.min(u));
         while let Some(event) = reorder.pop_ready(wm) {
-            shards.push(event);
+            if !opts.decode_only {
+                global.push(&event);
+                shards.push(event);
+            }
         }
         if wm > i64::MIN && active > 0 {
+            // The global stage reaches the watermark before any engine does.
+            global.advance_to(wm);
+            merger.add(global.take_outputs());
             let done = shards.advance_to(wm, &mut merger);
+            global.published().prune(done);
             merger.flush_below(done, sink, &mut summary)?;
         }
         if summary.read % 65_536 < 64 {
@@ -170,10 +192,16 @@ pub fn run(
     }
     let end = opts.until.unwrap_or(MAX_WATERMARK);
     while let Some(event) = reorder.pop_ready(MAX_WATERMARK) {
-        shards.push(event);
+        if !opts.decode_only {
+            global.push(&event);
+            shards.push(event);
+        }
     }
+    global.advance_to(end);
+    merger.add(global.take_outputs());
     (summary.engine, summary.trace) = shards.finish(end, &mut merger);
     merger.flush_below(MAX_WATERMARK, sink, &mut summary)?;
+    summary.models = merger.model_stats();
     sink.progress(&summary);
     Ok(summary)
 }
@@ -245,33 +273,113 @@ impl Reader {
     }
 }
 
-/// Outputs waiting for the watermark to pass them, flushed in file order.
-#[derive(Default)]
-struct Merger {
-    pending: BinaryHeap<Reverse<Output>>,
+/// Outputs waiting for the watermark to pass them, and for their model calls, flushed in
+/// file order: a record whose calls are unanswered holds back every record after it.
+pub(crate) struct Merger {
+    pending: BinaryHeap<Reverse<Waiting>>,
+    /// The model calls of pending records (`None`: the program has no model).
+    calls: Option<Calls>,
 }
 
+/// A record in the merger, with the ticket of its model calls.
+struct Waiting {
+    out: Output,
+    ticket: Option<u64>,
+}
+
+impl PartialEq for Waiting {
+    fn eq(&self, other: &Self) -> bool {
+        self.out == other.out
+    }
+}
+
+impl Eq for Waiting {}
+
+impl PartialOrd for Waiting {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Waiting {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.out.cmp(&other.out)
+    }
+}
+
+/// Model calls in flight before the runner stops to wait for replies.
+const MAX_CALLS_IN_FLIGHT: usize = 4096;
+/// How long one wait for a model reply lasts before the runner looks again.
+const REPLY_WAIT: Duration = Duration::from_millis(50);
+
 impl Merger {
-    fn add(&mut self, outs: Vec<Output>) {
-        self.pending.extend(outs.into_iter().map(Reverse));
+    pub(crate) fn new(plan: &Arc<Plan>, opts: &RunOptions) -> Merger {
+        let calls = (!plan.models.is_empty()).then(|| {
+            let caller = opts
+                .models
+                .clone()
+                .unwrap_or_else(|| Arc::new(StandIn::default()));
+            Calls::new(plan.clone(), caller)
+        });
+        Merger {
+            pending: BinaryHeap::new(),
+            calls,
+        }
     }
 
-    /// Writes every pending record with `ts < watermark` (all of them at +infinity).
-    fn flush_below(
+    /// Takes records in and starts their model calls.
+    pub(crate) fn add(&mut self, outs: Vec<Output>) {
+        for out in outs {
+            let ticket = match &mut self.calls {
+                Some(calls) if out.is_pending() => Some(calls.start(&out)),
+                _ => None,
+            };
+            self.pending.push(Reverse(Waiting { out, ticket }));
+        }
+    }
+
+    /// Writes every pending record with `ts < watermark` (all of them at +infinity) whose
+    /// model calls are answered, stopping at the first that is not. At +infinity it waits
+    /// for the replies.
+    pub(crate) fn flush_below(
         &mut self,
         watermark: i64,
         sink: &mut dyn Sink,
         summary: &mut Summary,
     ) -> io::Result<()> {
+        let end = watermark == MAX_WATERMARK;
+        if let Some(calls) = &mut self.calls {
+            calls.collect(None);
+            while calls.in_flight() > MAX_CALLS_IN_FLIGHT {
+                calls.collect(Some(REPLY_WAIT));
+            }
+        }
         while let Some(Reverse(top)) = self.pending.peek() {
-            if top.ts >= watermark && watermark != MAX_WATERMARK {
+            if top.out.ts >= watermark && !end {
                 break;
             }
-            let Reverse(out) = self.pending.pop().expect("peeked");
+            if let (Some(ticket), Some(calls)) = (top.ticket, &mut self.calls) {
+                if !calls.is_done(ticket) {
+                    if !end {
+                        break;
+                    }
+                    calls.collect(Some(REPLY_WAIT));
+                    continue;
+                }
+            }
+            let Reverse(mut w) = self.pending.pop().expect("peeked");
+            if let (Some(ticket), Some(calls)) = (w.ticket, &mut self.calls) {
+                calls.finish(ticket, &mut w.out);
+            }
             summary.records += 1;
-            sink.record(&out)?;
+            sink.record(&w.out)?;
         }
         Ok(())
+    }
+
+    /// The model counters (empty without models).
+    pub(crate) fn model_stats(&self) -> Vec<ModelStats> {
+        self.calls.as_ref().map_or_else(Vec::new, Calls::stats)
     }
 }
 
@@ -308,18 +416,22 @@ type Reply = (usize, Vec<Output>, Option<Stats>, i64);
 const BATCH: usize = 1024;
 
 impl Shards {
-    fn new(plan: &Arc<Plan>, world: &Arc<dyn World + Send + Sync>, opts: &RunOptions) -> Shards {
+    fn new(
+        plan: &Arc<Plan>,
+        world: &Arc<dyn World + Send + Sync>,
+        opts: &RunOptions,
+        published: &Arc<Published>,
+    ) -> Shards {
         let n = opts.shards.max(1);
         if n == 1 || opts.trace.is_some() {
             let mut engine = Engine::new(plan.clone(), world.clone(), opts.engine, ShardId::SOLE);
+            engine.read_globals(published.clone());
             if let Some((patterns, key)) = &opts.trace {
                 engine.trace(patterns.clone(), key.clone());
             }
             return Shards::Inline(Box::new(engine));
         }
-        let mut key_fields: Vec<FieldId> = plan.patterns.iter().map(|p| p.key).collect();
-        key_fields.sort();
-        key_fields.dedup();
+        let key_fields = crate::engine::key_fields(plan);
         let (reply_tx, replies) = mpsc::channel();
         let mut senders = Vec::new();
         let mut handles = Vec::new();
@@ -334,6 +446,7 @@ impl Shards {
                     count: n as u32,
                 },
             );
+            engine.read_globals(published.clone());
             let reply_tx = reply_tx.clone();
             handles.push(thread::spawn(move || {
                 for msg in rx {

@@ -107,6 +107,11 @@ fn json_cell(v: Option<&serde_json::Value>, ty: &str) -> Result<Value, String> {
         (_, J::Null) => Ok(Value::Null),
         ("string", J::String(s)) => Ok(Value::str(s)),
         ("int", J::Number(n)) if n.is_i64() => Ok(Value::Int(n.as_i64().unwrap_or(0))),
+        // As in events, an integral float is an int (`3.0`).
+        ("int", J::Number(n)) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Value::Int(f as i64)),
+            _ => Err(format!("{v} is not a {ty}")),
+        },
         ("float", J::Number(n)) => Ok(Value::Float(n.as_f64().unwrap_or(f64::NAN))),
         ("bool", J::Bool(b)) => Ok(Value::Bool(*b)),
         ("list", J::Array(_)) => Ok(Value::from_json(v)),
@@ -135,7 +140,8 @@ fn load_csv(plan: &TablePlan, path: &str, text: &str, table: &mut Table, bad: &m
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                bad.push(format!("{path}: {e}"));
+                let line = e.position().map_or(0, |p| p.line());
+                bad.push(format!("{path}:{line}: {e}"));
                 continue;
             }
         };

@@ -130,7 +130,7 @@ pub fn parse_time_cell(s: &str, seconds: bool) -> Option<i64> {
         None => (body, None),
     };
     let all_digits = |t: &str| !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit());
-    if !all_digits(int) || !frac.map_or(true, all_digits) {
+    if !all_digits(int) || frac.is_some_and(|f| !all_digits(f)) {
         return parse_time_str(s);
     }
     let whole: i64 = int.parse().ok()?;

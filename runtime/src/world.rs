@@ -1,19 +1,32 @@
-//! The read-only world expressions see: tables now, operators as they are added.
+//! The read-only world expressions see: tables and vectors now, operators as they are
+//! added. Model calls are not part of it: emit hands them to the runner as pending calls
+//! (see [`crate::models`]).
 
 use crate::eval::World;
 use crate::table::{Table, TableError};
 use crate::value::Value;
-use nudge_compiler::plan::{ModelId, Plan, TableId};
+use crate::vectors::{Vectors, VectorsError};
+use nudge_compiler::plan::{Plan, TableId, VectorsId};
 
-/// Tables and models of a program, loaded once before the run.
+/// Tables and vectors of a program, loaded once before the run.
 pub struct Resources {
     tables: Vec<Table>,
-    fallbacks: Vec<Value>,
+    vectors: Vec<Vectors>,
+}
+
+/// A table or vectors file that cannot be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Table(#[from] TableError),
+    #[error(transparent)]
+    Vectors(#[from] VectorsError),
 }
 
 impl Resources {
-    /// Loads every table of the plan; returns the resources and the bad rows skipped.
-    pub fn load(plan: &Plan) -> Result<(Resources, Vec<String>), TableError> {
+    /// Loads every table and vectors file of the plan; returns the resources and the bad
+    /// rows and lines skipped (`file:line: why`).
+    pub fn load(plan: &Plan) -> Result<(Resources, Vec<String>), LoadError> {
         let mut tables = Vec::new();
         let mut bad = Vec::new();
         for t in &plan.tables {
@@ -21,12 +34,13 @@ impl Resources {
             bad.append(&mut rows);
             tables.push(table);
         }
-        let fallbacks = plan
-            .models
-            .iter()
-            .map(|m| Value::from_const(&m.fallback))
-            .collect();
-        Ok((Resources { tables, fallbacks }, bad))
+        let mut vectors = Vec::new();
+        for v in &plan.vectors {
+            let (vecs, mut lines) = Vectors::load(v)?;
+            bad.append(&mut lines);
+            vectors.push(vecs);
+        }
+        Ok((Resources { tables, vectors }, bad))
     }
 }
 
@@ -35,9 +49,7 @@ impl World for Resources {
         self.tables[table.index()].get(key)
     }
 
-    fn model(&self, model: ModelId, _arg: Value) -> Value {
-        // Remote model calls are made by the asynchronous emit stage; inside the
-        // synchronous engine a model reads as its fallback.
-        self.fallbacks[model.index()].clone()
+    fn similar(&self, vectors: VectorsId, item: &Value, k: usize) -> Value {
+        self.vectors[vectors.index()].similar(item, k)
     }
 }

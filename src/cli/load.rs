@@ -6,6 +6,8 @@ use nudge_compiler::{compile, load::load_paths};
 use std::path::PathBuf;
 
 /// A compiled program ready to run, or the exit code to stop with.
+// One per command: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Loaded {
     Ready(Plan),
     /// The program has errors (already printed): exit 1.

@@ -7,6 +7,7 @@ mod gen;
 mod load;
 mod render;
 mod run;
+mod scenarios;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -51,9 +52,20 @@ enum Command {
         rule: Option<String>,
     },
     /// Run the program over events.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Generate realistic shop traffic as JSON lines.
     Gen(gen::GenArgs),
+    /// Run scenarios (`*.scenario`) and compare what comes out with their snapshots
+    /// (exit 0 all pass, 1 failures).
+    Test {
+        /// Folders (every `*.scenario` under one runs against every `*.nudge` under it)
+        /// or `*.scenario` files (run against the `*.nudge` files of their folder).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Accept what the scenarios give now: write every snapshot.
+        #[arg(long)]
+        accept: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -75,7 +87,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             key,
             rule,
         } => explain::explain(&paths, &input, &key, rule.as_deref()),
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(*args),
         Command::Gen(args) => gen::gen(args),
+        Command::Test { paths, accept } => scenarios::test(&paths, accept),
     }
 }

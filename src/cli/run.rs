@@ -1,10 +1,12 @@
-//! `nudge run`: run a program over files or stdin (Kafka mode: planned).
+//! `nudge run`: run a program over files or stdin, or as a service on Kafka (`--brokers`).
 
 use super::load::{load, Loaded};
 use anyhow::Context;
 use clap::Args;
 use nudge_runtime::decode::DeadLetter;
 use nudge_runtime::engine::{EngineConfig, Output};
+use nudge_runtime::kafka::{self, serve_metrics, KafkaConfig, Metrics, Stop};
+use nudge_runtime::models::{HttpCaller, ModelCaller};
 use nudge_runtime::runner::{self, Input, RunOptions, Sink, Summary};
 use nudge_runtime::world::Resources;
 use std::collections::BTreeMap;
@@ -39,9 +41,48 @@ pub struct RunArgs {
     /// In-flight runs per key per pattern before new runs are refused.
     #[arg(long, default_value_t = EngineConfig::default().max_runs_per_key)]
     max_runs_per_key: usize,
+    /// Read, decode and order the input but match nothing (benchmark baseline).
+    #[arg(long, hide = true)]
+    decode_only: bool,
     /// Events per quantified step before a group stops growing.
     #[arg(long, default_value_t = EngineConfig::default().max_group_len)]
     max_group_len: usize,
+    /// Kafka mode: the brokers (`HOST:PORT[,HOST:PORT...]`); runs until SIGINT/SIGTERM.
+    #[arg(
+        long,
+        conflicts_with_all = ["inputs", "output", "dead_letter", "until"],
+        requires_all = ["topics", "output_topic", "dead_letter_topic", "group"]
+    )]
+    brokers: Option<String>,
+    /// Kafka mode: an input topic (each partition is an input); repeat for several.
+    #[arg(long = "topic", requires = "brokers")]
+    topics: Vec<String>,
+    /// Kafka mode: the main output topic (`into "NAME"` goes to the topic NAME).
+    #[arg(long, requires = "brokers")]
+    output_topic: Option<String>,
+    /// Kafka mode: the topic for bad and late records.
+    #[arg(long, requires = "brokers")]
+    dead_letter_topic: Option<String>,
+    /// Kafka mode: the consumer group (processes of one group share the partitions).
+    #[arg(long, requires = "brokers")]
+    group: Option<String>,
+    /// Kafka mode: where checkpoints will go (not written yet: state is rebuilt by replay).
+    #[arg(long, requires = "brokers")]
+    state_dir: Option<PathBuf>,
+    /// Kafka mode: a librdkafka property for every client (e.g. `security.protocol=SASL_SSL`);
+    /// repeat for several.
+    #[arg(long = "kafka-property", value_name = "KEY=VALUE", requires = "brokers", value_parser = parse_property)]
+    kafka_properties: Vec<(String, String)>,
+    /// Kafka mode: serve Prometheus metrics on this address (`GET /metrics`).
+    #[arg(long, value_name = "HOST:PORT", requires = "brokers")]
+    metrics_addr: Option<String>,
+}
+
+fn parse_property(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -58,7 +99,26 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let (resources, bad_rows) = Resources::load(&plan)?;
     for row in bad_rows {
-        eprintln!("nudge: skipped table row: {row}");
+        eprintln!("nudge: skipped bad line of a table or vectors file: {row}");
+    }
+    // Model calls go over HTTP; a program without models starts no client.
+    let models: Option<Arc<dyn ModelCaller>> = if plan.models.is_empty() {
+        None
+    } else {
+        Some(Arc::new(
+            HttpCaller::new(&plan).context("cannot start the model client")?,
+        ))
+    };
+    if args.brokers.is_some() {
+        let opts = RunOptions {
+            engine: EngineConfig {
+                max_runs_per_key: args.max_runs_per_key.max(1),
+                max_group_len: args.max_group_len.max(1),
+            },
+            models,
+            ..RunOptions::default()
+        };
+        return run_kafka(&args, plan, resources, &opts);
     }
     let mut inputs = Vec::new();
     for name in &args.inputs {
@@ -71,6 +131,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             max_runs_per_key: args.max_runs_per_key.max(1),
             max_group_len: args.max_group_len.max(1),
         },
+        decode_only: args.decode_only,
+        models,
         ..RunOptions::default()
     };
     let mut sink = FileSink::new(&args.output, args.dead_letter.as_deref())?;
@@ -84,6 +146,79 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     sink.finish()?;
     sink.print_summary(&summary);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Kafka mode: runs until SIGINT/SIGTERM, then flushes, commits and exits 0.
+fn run_kafka(
+    args: &RunArgs,
+    plan: nudge_compiler::plan::Plan,
+    resources: Resources,
+    opts: &RunOptions,
+) -> anyhow::Result<ExitCode> {
+    let required = |v: &Option<String>| v.clone().unwrap_or_default();
+    let cfg = KafkaConfig {
+        brokers: required(&args.brokers),
+        topics: args.topics.clone(),
+        output_topic: required(&args.output_topic),
+        dead_letter_topic: required(&args.dead_letter_topic),
+        group: required(&args.group),
+        properties: args.kafka_properties.clone(),
+        ..KafkaConfig::new("", &[], "", "", "")
+    };
+    if let Some(dir) = &args.state_dir {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create state dir {}", dir.display()))?;
+        eprintln!("nudge: --state-dir: checkpoints are not written yet; state is rebuilt by replay from the committed offsets");
+    }
+    warn_on_key_mismatch(&plan);
+    let metrics = Arc::new(Metrics::default());
+    if let Some(addr) = &args.metrics_addr {
+        let bound = serve_metrics(addr, metrics.clone())
+            .with_context(|| format!("cannot serve metrics on {addr}"))?;
+        eprintln!("nudge: metrics on http://{bound}/metrics");
+    }
+    let stop = Stop::new();
+    kafka::stop_on_signals(stop.clone()).context("cannot handle signals")?;
+    eprintln!(
+        "nudge: consuming {} as group {} (stop with Ctrl-C or SIGTERM)",
+        cfg.topics.join(", "),
+        cfg.group
+    );
+    let started = Instant::now();
+    let s = kafka::run(
+        Arc::new(plan),
+        Arc::new(resources),
+        opts,
+        &cfg,
+        &stop,
+        metrics,
+    )?;
+    eprintln!(
+        "nudge: stopped after {:.1} s: {} records read, {} events, {} ignored, {} dead letters, {} records out; offsets committed",
+        started.elapsed().as_secs_f64(),
+        s.read,
+        s.accepted,
+        s.ignored,
+        s.dead_total(),
+        s.records
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Kafka partitions by the record key: a pattern keyed on another field than the
+/// input's `key` sees its keys spread over partitions (and processes).
+fn warn_on_key_mismatch(plan: &nudge_compiler::plan::Plan) {
+    let Some(key) = plan.input.key else {
+        return;
+    };
+    for p in &plan.patterns {
+        if p.key != key {
+            eprintln!(
+                "nudge: warning: pattern `{}` is keyed by `{}`, not by the input key `{}`: the input topics must be partitioned by the pattern's key, or its events spread over partitions and processes",
+                p.name, plan.fields[p.key.0 as usize], plan.fields[key.0 as usize]
+            );
+        }
+    }
 }
 
 /// Opens `-` (stdin) or a file; the `source` is the file's stem.
@@ -191,9 +326,15 @@ impl FileSink {
             e.matches, e.emitted, e.cooldown_dropped, e.key_missing
         );
         eprintln!(
-            "nudge: runs started {}, expired {}, negated {}, broken by `then next` {}, discarded after a match {}",
-            e.runs_started, e.runs_expired, e.runs_negated, e.runs_broken, e.runs_discarded
+            "nudge: runs started {}, expired {}, negated {}, broken by `then next` {}, discarded after a match {}; {} run-event reactions",
+            e.runs_started, e.runs_expired, e.runs_negated, e.runs_broken, e.runs_discarded, e.reactions
         );
+        for m in &s.models {
+            eprintln!(
+                "nudge: model {}: {} calls, {} ok, {} timeouts, {} errors, {} bad JSON (the failed ones got the fallback)",
+                m.name, m.calls, m.ok, m.timeouts, m.errors, m.bad_json
+            );
+        }
         if e.runs_refused > 0 || e.group_capped > 0 {
             eprintln!(
                 "nudge: caps hit: {} runs refused (--max-runs-per-key), {} events not added to full groups (--max-group-len)",

@@ -277,6 +277,79 @@ impl Checker<'_> {
         )
     }
 
+    /// E411: a model call must be the whole value of an emit field (`ranked: ranker(x)`),
+    /// so that the engine can hand the call to the runner and fill the field with the
+    /// reply; a call anywhere inside that value, or inside its argument, is reported.
+    pub(crate) fn nested_model_calls(&mut self, field: &ast::Name, value: &ast::Expr) {
+        let inner: &[ast::Expr] = match &value.kind {
+            ExprKind::Call(callee, args) if self.model_named(callee).is_some() => args,
+            _ => std::slice::from_ref(value),
+        };
+        let mut found = Vec::new();
+        for e in inner {
+            self.find_model_calls(e, &mut found);
+        }
+        for (name, span) in found {
+            self.diags.push(
+                Diagnostic::error(
+                    "E411",
+                    format!("the model `{name}` must be the whole value of an emit field"),
+                    span,
+                    "model call inside an expression",
+                )
+                .with_label(field.span, "the field")
+                .with_help(format!(
+                    "give the call a field of its own, e.g. `{name}_reply: {name}(...)`; the reply (or the fallback) is the field's value"
+                )),
+            );
+        }
+    }
+
+    /// The model a callee names, if it names one.
+    fn model_named(&self, callee: &ast::Expr) -> Option<String> {
+        match &callee.kind {
+            ExprKind::Name(n) => self
+                .names
+                .get(&n.text)
+                .filter(|e| e.kind == Kind::Model)
+                .map(|e| e.name.clone()),
+            _ => None,
+        }
+    }
+
+    /// Every model call in `e` (its name and span).
+    fn find_model_calls(&self, e: &ast::Expr, found: &mut Vec<(String, Span)>) {
+        match &e.kind {
+            ExprKind::Lit(_) | ExprKind::Name(_) => {}
+            ExprKind::Field(base, _) | ExprKind::Unary(_, base) => {
+                self.find_model_calls(base, found)
+            }
+            ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+                self.find_model_calls(a, found);
+                self.find_model_calls(b, found);
+            }
+            ExprKind::Call(callee, args) => {
+                if let Some(name) = self.model_named(callee) {
+                    found.push((name, e.span));
+                }
+                self.find_model_calls(callee, found);
+                for a in args {
+                    self.find_model_calls(a, found);
+                }
+            }
+            ExprKind::List(items) => {
+                for a in items {
+                    self.find_model_calls(a, found);
+                }
+            }
+            ExprKind::Record(fields) => {
+                for (_, a) in fields {
+                    self.find_model_calls(a, found);
+                }
+            }
+        }
+    }
+
     /// `model(arg)`: only in `emit` (E406).
     fn model_call(&mut self, sc: &Scope, e: &Entry, args: &[ast::Expr], span: Span) -> Typed {
         self.names.mark_used(&e.name);

@@ -18,7 +18,7 @@ mod pattern;
 mod projection;
 mod schema;
 mod structure;
-mod suggest;
+pub mod suggest;
 mod types;
 mod warnings;
 
@@ -107,6 +107,16 @@ impl<'a> Checker<'a> {
             }
         }
         out
+    }
+
+    /// The place of the first declaration that `is` picks: its index among all
+    /// declarations of the program, files in path order (LANGUAGE.md §9.1).
+    fn place(&self, is: impl Fn(&Decl) -> bool) -> u32 {
+        self.files
+            .iter()
+            .flat_map(|(_, f)| f.decls.iter())
+            .position(is)
+            .unwrap_or(0) as u32
     }
 
     /// Every `pattern` in program order, repeats of a name included (they are checked too).

@@ -223,6 +223,7 @@ impl Checker<'_> {
         let top = self.at_least_one(t.top, "`top`");
         self.ops.trendings.push(TrendingPlan {
             name: t.name.text.clone(),
+            place: self.place(|d| matches!(d, Decl::Trending(u) if std::ptr::eq(u, t))),
             of,
             by: by.unwrap_or(FieldId(0)),
             over_ms: t.over.ms,

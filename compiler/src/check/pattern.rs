@@ -136,6 +136,7 @@ impl Checker<'_> {
         types.dedup();
         PatternPlan {
             name: p.name.text.clone(),
+            place: self.place(|d| matches!(d, ast::Decl::Pattern(q) if std::ptr::eq(q, p))),
             key: key.field.unwrap_or(FieldId(0)),
             steps,
             guards,
@@ -232,7 +233,7 @@ impl Checker<'_> {
         t.expr
     }
 
-    /// `emit [into "NAME"] { ... }` (E301, E110).
+    /// `emit [into "NAME"] { ... }` (E301, E110, E411).
     fn emit(&mut self, emit: &ast::Emit, sc: &Scope) -> EmitPlan {
         let mut fields = Vec::new();
         for (i, (name, value)) in emit.fields.iter().enumerate() {
@@ -251,6 +252,7 @@ impl Checker<'_> {
                 self.diags.push(twice(name, first.span, "emit field"));
             }
             let t = self.expr(sc, value);
+            self.nested_model_calls(name, value);
             fields.push((name.text.clone(), t.expr));
         }
         EmitPlan {

@@ -6,10 +6,7 @@ const THRESHOLD: f64 = 0.6;
 
 /// The candidate closest to `name`, if one is close enough. Ties go to the candidate
 /// that sorts first, so suggestions do not depend on declaration order.
-pub(crate) fn closest<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = name.to_lowercase();
     let mut best: Option<(f64, &'a str)> = None;
     for cand in candidates {
@@ -33,7 +30,7 @@ pub(crate) fn closest<'a>(
 }
 
 /// `did you mean `x`?` for the closest candidate, if any.
-pub(crate) fn did_you_mean<'a>(
+pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {

@@ -63,22 +63,34 @@ impl FieldCache {
             self.paused -= 1;
             return Arc::from(s);
         }
+        if !self.entries.is_empty() {
+            let slot = slot_of(s.as_bytes());
+            if let Some(a) = &self.entries[slot] {
+                if same_bytes(a.as_bytes(), s.as_bytes()) {
+                    self.hits += 1;
+                    let shared = a.clone();
+                    self.count_lookup();
+                    return shared;
+                }
+            }
+        }
+        self.miss(s)
+    }
+
+    #[inline(never)]
+    fn miss(&mut self, s: &str) -> Arc<str> {
         if self.entries.is_empty() {
             self.entries = vec![None; ENTRIES];
         }
+        let a: Arc<str> = Arc::from(s);
+        self.entries[slot_of(s.as_bytes())] = Some(a.clone());
+        self.count_lookup();
+        a
+    }
+
+    #[inline]
+    fn count_lookup(&mut self) {
         self.lookups += 1;
-        let slot = &mut self.entries[slot_of(s.as_bytes())];
-        let shared = match slot {
-            Some(a) if **a == *s => {
-                self.hits += 1;
-                a.clone()
-            }
-            _ => {
-                let a: Arc<str> = Arc::from(s);
-                *slot = Some(a.clone());
-                a
-            }
-        };
         if self.lookups == ROUND {
             if self.hits < MIN_HITS {
                 self.paused = PAUSE;
@@ -87,7 +99,56 @@ impl FieldCache {
             self.lookups = 0;
             self.hits = 0;
         }
-        shared
+    }
+}
+
+/// Byte equality, without a call to `memcmp` for the short strings of most fields.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 16 {
+        return a == b;
+    }
+    let (a_head, a_tail) = head_tail(a);
+    let (b_head, b_tail) = head_tail(b);
+    a_head == b_head && a_tail == b_tail
+}
+
+/// The first and the last (up to) eight bytes of `b`, as numbers: together they cover a
+/// string of up to 16 bytes.
+#[inline]
+pub(super) fn head_tail(b: &[u8]) -> (u64, u64) {
+    if b.len() >= 8 {
+        (load8(&b[..8]), load8(&b[b.len() - 8..]))
+    } else {
+        let w = short_word(b);
+        (w, w)
+    }
+}
+
+#[inline]
+fn load8(b: &[u8]) -> u64 {
+    u64::from_le_bytes(b[..8].try_into().expect("eight bytes"))
+}
+
+/// Fewer than eight bytes as a number (little-endian), without a `memcpy` call.
+#[inline]
+fn short_word(b: &[u8]) -> u64 {
+    let n = b.len();
+    if n >= 4 {
+        // Two overlapping loads; the overlap holds the same bytes in both.
+        let lo = u64::from(u32::from_le_bytes(b[..4].try_into().expect("four bytes")));
+        let hi = u64::from(u32::from_le_bytes(
+            b[n - 4..].try_into().expect("four bytes"),
+        ));
+        lo | hi << ((n - 4) * 8)
+    } else if n > 0 {
+        let (first, mid, last) = (u64::from(b[0]), u64::from(b[n / 2]), u64::from(b[n - 1]));
+        first | mid << (8 * (n / 2)) | last << (8 * (n - 1))
+    } else {
+        0
     }
 }
 
@@ -95,17 +156,11 @@ impl FieldCache {
 /// eight bytes.
 #[inline]
 fn slot_of(b: &[u8]) -> usize {
-    let word = |b: &[u8]| {
-        let mut w = [0u8; 8];
-        w[..b.len()].copy_from_slice(b);
-        u64::from_le_bytes(w)
-    };
-    let n = b.len().min(8);
-    let mid = b.len() / 2 - b.len().min(16) / 4;
-    let mut h = word(&b[..n]);
-    h = (h ^ word(&b[b.len() - n..]).rotate_left(23)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let (head, tail) = head_tail(b);
+    let mut h = (head ^ tail.rotate_left(23)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     if b.len() > 16 {
-        h = (h ^ word(&b[mid..mid + 8])).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mid = b.len() / 2 - 4;
+        h = (h ^ load8(&b[mid..mid + 8])).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
     h ^= b.len() as u64;
     (h.wrapping_mul(0xBF58_476D_1CE4_E5B9) >> (64 - ENTRIES.trailing_zeros())) as usize
@@ -144,10 +199,26 @@ mod tests {
             assert_eq!(&*i.get(0, &format!("u{n:07}")), format!("u{n:07}"));
         }
         assert_eq!(i.fields[0].paused, PAUSE);
+        assert!(same_bytes(b"abc", b"abc") && !same_bytes(b"abc", b"abd"));
+        assert!(!same_bytes(b"abc", b"abcd") && !same_bytes(b"", b"a"));
+        let long = b"0123456789abcdefXY";
+        assert!(same_bytes(long, long) && !same_bytes(long, b"0123456789abcdefXZ"));
         assert!(i.fields[0].entries.is_empty());
         let a = i.get(0, "web");
         let b = i.get(0, "web");
         assert!(!Arc::ptr_eq(&a, &b), "paused");
+    }
+
+    #[test]
+    fn short_words_are_little_endian() {
+        for n in 0..8 {
+            let b: Vec<u8> = (1..=n as u8).collect();
+            let mut w = [0u8; 8];
+            w[..n].copy_from_slice(&b);
+            assert_eq!(short_word(&b), u64::from_le_bytes(w), "{n}");
+        }
+        let (h, t) = head_tail(b"0123456789");
+        assert_eq!((h, t), (load8(b"01234567"), load8(b"23456789")));
     }
 
     #[test]

@@ -65,6 +65,8 @@ struct Scratch {
     text: String,
     /// An escaped key, unescaped.
     key: String,
+    /// Kept lists (rare: kept out of line so that [`Raw`] stays small).
+    lists: Vec<Value>,
 }
 
 /// A JSON value kept until the type is known.
@@ -79,7 +81,8 @@ enum Raw {
     Big(u64),
     Float(f64),
     Str(Str),
-    List(Value),
+    /// A list, as an index into [`Scratch::lists`].
+    List(u32),
     Object,
 }
 
@@ -106,6 +109,7 @@ impl Decoder {
             touched: Vec::with_capacity(16),
             text: String::with_capacity(256),
             key: String::new(),
+            lists: Vec::new(),
         };
         Decoder {
             interner: Interner::new(plan.fields.len()),
@@ -173,7 +177,7 @@ impl Decoder {
                 (Kind::Str, Raw::Str(s)) => {
                     Some(Value::Str(self.interner.get(id.index(), str_of(*s))))
                 }
-                (_, raw) => convert(raw, kind),
+                (_, raw) => convert(raw, kind, &self.scratch.lists),
             };
             match value {
                 Some(v) => slots.push(v),
@@ -194,7 +198,7 @@ impl Decoder {
 /// A kept value (other than a string) as a field of `kind`: `None` when it is of another
 /// type.
 #[inline]
-fn convert(raw: &Raw, kind: Kind) -> Option<Value> {
+fn convert(raw: &Raw, kind: Kind, lists: &[Value]) -> Option<Value> {
     Some(match (kind, raw) {
         (_, Raw::Absent | Raw::Null) => Value::Null,
         (Kind::Int, Raw::Int(i)) => Value::Int(*i),
@@ -203,7 +207,7 @@ fn convert(raw: &Raw, kind: Kind) -> Option<Value> {
         (Kind::Float, Raw::Int(i)) => Value::Float(*i as f64),
         (Kind::Float, Raw::Big(u)) => Value::Float(*u as f64),
         (Kind::Bool, Raw::Bool(b)) => Value::Bool(*b),
-        (Kind::List, Raw::List(v)) => v.clone(),
+        (Kind::List, Raw::List(i)) => lists[*i as usize].clone(),
         _ => return None,
     })
 }
@@ -215,6 +219,7 @@ impl Scratch {
         }
         self.touched.clear();
         self.text.clear();
+        self.lists.clear();
     }
 
     /// Reads the line as one JSON object, keeping the values of the keys in `keys`.
@@ -261,7 +266,10 @@ impl Scratch {
             b't' => cur.word(b"true").map(|_| Raw::Bool(true))?,
             b'f' => cur.word(b"false").map(|_| Raw::Bool(false))?,
             b'n' => cur.word(b"null").map(|_| Raw::Null)?,
-            b'[' => Raw::List(cur.list(1, &mut self.key)?),
+            b'[' => {
+                self.lists.push(cur.list(1, &mut self.key)?);
+                Raw::List(self.lists.len() as u32 - 1)
+            }
             b'{' => cur.skip_value(1).map(|_| Raw::Object)?,
             _ => return Err(Bad),
         })

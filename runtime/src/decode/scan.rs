@@ -140,15 +140,10 @@ impl<'a> Cursor<'a> {
     #[inline]
     pub(super) fn string(&mut self, out: &mut String) -> Scan<Str> {
         let start = self.i;
-        while let Some(&c) = self.b.get(self.i) {
-            if STOPS[c as usize] {
-                if c == b'"' {
-                    self.i += 1;
-                    return Ok(Str::Line(start as u32, (self.i - 1) as u32));
-                }
-                break;
-            }
+        self.i = stop_at(self.b, self.i);
+        if self.b.get(self.i) == Some(&b'"') {
             self.i += 1;
+            return Ok(Str::Line(start as u32, (self.i - 1) as u32));
         }
         self.string_escaped(start, out)
     }
@@ -158,11 +153,8 @@ impl<'a> Cursor<'a> {
         let from = out.len();
         let mut run = start;
         loop {
+            self.i = stop_at(self.b, self.i);
             let c = *self.b.get(self.i).ok_or(Bad)?;
-            if !STOPS[c as usize] {
-                self.i += 1;
-                continue;
-            }
             out.push_str(&self.text[run..self.i]);
             self.i += 1;
             match c {
@@ -224,11 +216,9 @@ impl<'a> Cursor<'a> {
     /// After the opening `"` of a string that is not kept: checks its grammar only.
     fn skip_string(&mut self) -> Scan<()> {
         loop {
+            self.i = stop_at(self.b, self.i);
             let c = *self.b.get(self.i).ok_or(Bad)?;
             self.i += 1;
-            if !STOPS[c as usize] {
-                continue;
-            }
             match c {
                 b'"' => return Ok(()),
                 b'\\' => {
@@ -463,6 +453,34 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The index of the first `"`, `\\` or control character of `b` at or after `i` (or
+/// `b.len()`), eight bytes at a time.
+#[inline]
+fn stop_at(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        // A byte's high bit is set where it is zero after the xor (or below 0x20); the
+        // lowest set bit is exact, higher ones may be false alarms.
+        let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+        let stops = zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGHS);
+        if stops != 0 {
+            return i + (stops.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if STOPS[c as usize] {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
 /// Parses `text` as one JSON array (a CSV `list` cell).
 pub(super) fn parse_list(text: &str) -> Option<Value> {
     let mut cur = Cursor::new(text);
@@ -471,4 +489,41 @@ pub(super) fn parse_list(text: &str) -> Option<Value> {
     }
     let list = cur.list(0, &mut String::new()).ok()?;
     cur.at_end().then_some(list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_at_finds_the_first_stop() {
+        let naive = |b: &[u8], i: usize| {
+            (i..b.len())
+                .find(|&j| STOPS[b[j] as usize])
+                .unwrap_or(b.len())
+        };
+        let alphabet = [
+            b'a', b'"', b'\\', 0x1f, 0x20, 0x7f, 0x80, 0xc3, 0xff, 0x00, b' ',
+        ];
+        let mut state = 12345u64;
+        for _ in 0..20_000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let len = (state >> 58) as usize;
+            let b: Vec<u8> = (0..len)
+                .map(|k| {
+                    let r = (state >> (k % 50)) as usize ^ (k * 7);
+                    if r % 5 < 1 {
+                        alphabet[r % alphabet.len()]
+                    } else {
+                        b'x'
+                    }
+                })
+                .collect();
+            for i in 0..=len {
+                assert_eq!(stop_at(&b, i), naive(&b, i), "{b:?} from {i}");
+            }
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! The lookup tables both decoders share, built once from the Plan.
 
+use super::intern::head_tail;
 use nudge_compiler::plan::{FieldId, Plan, TypeId};
 
 /// A declared field type, as the decoders need it.
@@ -40,18 +41,6 @@ struct Entry<T> {
     tail: u64,
     name: Box<[u8]>,
     value: T,
-}
-
-/// The first and the last (up to) eight bytes of `name`, as numbers.
-#[inline]
-fn head_tail(name: &[u8]) -> (u64, u64) {
-    let word = |b: &[u8]| {
-        let mut w = [0u8; 8];
-        w[..b.len()].copy_from_slice(b);
-        u64::from_le_bytes(w)
-    };
-    let n = name.len().min(8);
-    (word(&name[..n]), word(&name[name.len() - n..]))
 }
 
 impl<T: Copy> NameTable<T> {

@@ -3,21 +3,26 @@
 //! `push(event)` and `advance_to(watermark)` go in, [`Output`]s come out; no clocks, no
 //! I/O. Events must be pushed in processing order (ts, then arrival); the engine fires
 //! every timer due at or before an event's ts before it processes the event
-//! (LANGUAGE.md §9). State is kept per key group (the patterns sharing a key field), per
-//! key, per pattern: the in-flight runs, the cooldown end and the pending timer. A key
-//! with no runs and no cooldown holds no memory.
+//! (LANGUAGE.md §9). State is kept per key group (the patterns and keyed operators
+//! sharing a key field), per key: per pattern the in-flight runs, the cooldown end and the
+//! pending timer; per keyed operator (session, profile) its state, which an event updates
+//! before the key's patterns see it. A key with no runs, no cooldown, no session and no
+//! profile holds no memory. Expressions read the operators through an
+//! [`operators::View`](crate::operators::View) at their evaluation time; operator timers
+//! due at T fire before pattern timers due at T (§9.1).
 
 mod emit;
 mod output;
 mod run;
 pub mod trace;
 
-pub use output::Output;
+pub use output::{Output, PendingCall};
 pub use run::{DeadlineKind, Reaction, Run};
 pub use trace::{EventRef, Trace, TraceEvent};
 
 use crate::eval::World;
 use crate::event::Event;
+use crate::operators::{Env, KeyedOp, KeyedSlot, Operator, Published};
 use crate::value::Value;
 use nudge_compiler::plan::{FieldId, Plan, StepId};
 use run::Ctx;
@@ -61,6 +66,8 @@ pub struct Stats {
     pub runs_negated: u64,
     pub runs_broken: u64,
     pub runs_discarded: u64,
+    /// Times an event reached an in-flight run (the matching work done).
+    pub reactions: u64,
 }
 
 impl Stats {
@@ -78,14 +85,19 @@ impl Stats {
         self.runs_negated += o.runs_negated;
         self.runs_broken += o.runs_broken;
         self.runs_discarded += o.runs_discarded;
+        self.reactions += o.reactions;
     }
 }
 
-/// The patterns that share a key field, and their per-key state.
+/// The patterns and keyed operators that share a key field, and their per-key state.
 struct KeyGroup {
     field: FieldId,
     /// Pattern indices, in program order.
     patterns: Vec<usize>,
+    /// The keyed operators (sessions, profiles) on this field.
+    ops: Vec<KeyedOp>,
+    /// Per event type: the indices into `ops` of the operators it updates.
+    op_types: Vec<Vec<u32>>,
     /// Per event type: whether it can start a run of some pattern of the group.
     starts: Vec<bool>,
     /// Per event type: whether some pattern of the group names it.
@@ -93,11 +105,33 @@ struct KeyGroup {
     keys: FxHashMap<Value, KeyState>,
 }
 
+impl KeyGroup {
+    fn new(field: FieldId, ntypes: usize) -> KeyGroup {
+        KeyGroup {
+            field,
+            patterns: Vec::new(),
+            ops: Vec::new(),
+            op_types: vec![Vec::new(); ntypes],
+            starts: vec![false; ntypes],
+            relevant: vec![false; ntypes],
+            keys: FxHashMap::default(),
+        }
+    }
+}
+
 struct KeyState {
     /// Events of this key seen since the state was created (for `then next`).
     seq: u64,
     /// Parallel to the group's `patterns`.
     pats: Vec<PatState>,
+    /// Parallel to the group's `ops`; `None` while an operator holds nothing for the key.
+    ops: Vec<Option<KeyedSlot>>,
+}
+
+impl KeyState {
+    fn is_empty(&self) -> bool {
+        self.pats.iter().all(PatState::is_empty) && self.ops.iter().all(Option::is_none)
+    }
 }
 
 #[derive(Default)]
@@ -114,19 +148,32 @@ impl PatState {
     }
 }
 
-/// A pending timer of one (key, pattern); stale when the state's `timer` moved on.
+/// A pending timer of one (key, pattern) or (key, keyed operator); stale when the
+/// state's `timer` moved on.
 struct Timer {
     due: i64,
+    /// Operator timers fire before pattern timers due at the same time (§9.1).
+    class: TimerClass,
     /// Creation order: unique, so timers due together fire in the order they were set.
     order: u64,
     group: u32,
+    /// Index into the group's `patterns` or `ops`, by `class`.
     slot: u32,
     key: Value,
 }
 
+/// What a timer is for; the order of the variants is the firing order at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum TimerClass {
+    /// A session gap or a profile's last window end.
+    Operator,
+    /// A run deadline, trailing negation or cooldown end.
+    Pattern,
+}
+
 impl PartialEq for Timer {
     fn eq(&self, other: &Self) -> bool {
-        (self.due, self.order) == (other.due, other.order)
+        (self.due, self.class, self.order) == (other.due, other.class, other.order)
     }
 }
 
@@ -140,7 +187,7 @@ impl PartialOrd for Timer {
 
 impl Ord for Timer {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.due, self.order).cmp(&(other.due, other.order))
+        (self.due, self.class, self.order).cmp(&(other.due, other.class, other.order))
     }
 }
 
@@ -167,18 +214,33 @@ pub fn shard_of(key: &Value, count: u32) -> u32 {
     (h.finish() % count as u64) as u32
 }
 
+/// The key fields an event must be routed by so that every shard gets the events of its
+/// keys: those of the patterns and of the keyed operators (sessions, profiles), sorted.
+pub fn key_fields(plan: &Plan) -> Vec<FieldId> {
+    let mut fields: Vec<FieldId> = plan.patterns.iter().map(|p| p.key).collect();
+    fields.extend(plan.sessions.iter().map(|s| s.key));
+    fields.extend(plan.profiles.iter().map(|p| p.key));
+    fields.sort();
+    fields.dedup();
+    fields.retain(|f| {
+        plan.patterns.iter().any(|p| p.key == *f) || !KeyedOp::keyed_on(plan, *f).is_empty()
+    });
+    fields
+}
+
 /// One shard's engine.
 pub struct Engine {
     shard: ShardId,
     groups: Vec<KeyGroup>,
     core: Core,
+    /// Resources and global operator snapshots, read through a view.
+    env: Env,
 }
 
 /// Everything of the engine except the keyed state, so that a key's state can be
 /// borrowed from the groups while the matcher updates counters, timers and outputs.
 struct Core {
     plan: Arc<Plan>,
-    world: Arc<dyn World + Send + Sync>,
     cfg: EngineConfig,
     timers: BinaryHeap<Reverse<Timer>>,
     next_run: u64,
@@ -202,13 +264,7 @@ impl Engine {
             let gi = match groups.iter().position(|g| g.field == pattern.key) {
                 Some(i) => i,
                 None => {
-                    groups.push(KeyGroup {
-                        field: pattern.key,
-                        patterns: Vec::new(),
-                        starts: vec![false; ntypes],
-                        relevant: vec![false; ntypes],
-                        keys: FxHashMap::default(),
-                    });
+                    groups.push(KeyGroup::new(pattern.key, ntypes));
                     groups.len() - 1
                 }
             };
@@ -221,12 +277,37 @@ impl Engine {
                 g.relevant[t.index()] = true;
             }
         }
+        // Keyed operators join the group of their key field (a new one if no pattern
+        // uses it).
+        for field in key_fields(&plan) {
+            let ops = KeyedOp::keyed_on(&plan, field);
+            if ops.is_empty() {
+                continue;
+            }
+            let gi = match groups.iter().position(|g| g.field == field) {
+                Some(i) => i,
+                None => {
+                    groups.push(KeyGroup::new(field, ntypes));
+                    groups.len() - 1
+                }
+            };
+            let g = &mut groups[gi];
+            for (t, wants) in g.op_types.iter_mut().enumerate() {
+                for (i, op) in ops.iter().enumerate() {
+                    if op.wants(&plan, nudge_compiler::plan::TypeId(t as u32)) {
+                        wants.push(i as u32);
+                    }
+                }
+            }
+            g.ops = ops;
+        }
+        let env = Env::new(plan.clone(), world, Arc::new(Published::default()));
         Engine {
             shard,
             groups,
+            env,
             core: Core {
                 plan,
-                world,
                 cfg,
                 timers: BinaryHeap::new(),
                 next_run: 0,
@@ -237,6 +318,16 @@ impl Engine {
                 trace: None,
             },
         }
+    }
+
+    /// Reads the global operators (trending, covisit) from what this global stage
+    /// publishes; without it they read as empty.
+    pub fn read_globals(&mut self, published: Arc<Published>) {
+        self.env = Env::new(
+            self.core.plan.clone(),
+            self.env.resources.clone(),
+            published,
+        );
     }
 
     /// Records the story of every run of `patterns` for `key` (for `nudge explain`).
@@ -265,6 +356,24 @@ impl Engine {
             .flat_map(|k| k.pats.iter())
             .map(|p| p.runs.len())
             .sum()
+    }
+
+    /// Per input (index < `inputs`), the smallest offset of an event that started a run
+    /// still in flight: where a replay must start to rebuild the runs (Kafka commits).
+    pub fn run_origins(&self, inputs: usize) -> Vec<Option<u64>> {
+        let mut min: Vec<Option<u64>> = vec![None; inputs];
+        let runs = self
+            .groups
+            .iter()
+            .flat_map(|g| g.keys.values())
+            .flat_map(|k| k.pats.iter())
+            .flat_map(|p| p.runs.iter());
+        for run in runs {
+            if let Some(m) = min.get_mut(run.origin.0 as usize) {
+                *m = Some(m.map_or(run.origin.1, |o| o.min(run.origin.1)));
+            }
+        }
+        min
     }
 
     /// Keys holding state in this shard.
@@ -297,6 +406,7 @@ impl Engine {
     pub fn push(&mut self, event: Arc<Event>) {
         self.advance_to(event.ts);
         self.core.stats.events += 1;
+        self.env.sync(event.ts);
         for gi in 0..self.groups.len() {
             self.push_group(gi, &event);
         }
@@ -307,6 +417,7 @@ impl Engine {
             shard,
             groups,
             core,
+            env,
         } = self;
         let group = &mut groups[gi];
         let key = event.field(&core.plan, group.field);
@@ -320,29 +431,53 @@ impl Engine {
         if !shard.owns(key) {
             return;
         }
+        let op_slots = &group.op_types[event.ty.index()];
         let ks = match group.keys.get_mut(key) {
             Some(ks) => ks,
             None => {
-                if !group.starts[event.ty.index()] {
+                if !group.starts[event.ty.index()] && op_slots.is_empty() {
                     return;
                 }
                 let npats = group.patterns.len();
+                let nops = group.ops.len();
                 group.keys.entry(key.clone()).or_insert_with(|| KeyState {
                     seq: 0,
                     pats: (0..npats).map(|_| PatState::default()).collect(),
+                    ops: (0..nops).map(|_| None).collect(),
                 })
             }
         };
         ks.seq += 1;
         let seq = ks.seq;
+        // Sessions and profiles see the event before the key's patterns do.
+        let plan = &*env.plan;
+        for &i in op_slots {
+            let op = group.ops[i as usize];
+            let cx = op.cx(plan);
+            let slot = ks.ops[i as usize].get_or_insert_with(|| KeyedSlot {
+                state: op.start(plan),
+                timer: None,
+            });
+            slot.state.on_event(cx, event);
+            let due = slot.state.next_due(cx);
+            core.set_timer(
+                TimerClass::Operator,
+                gi,
+                i as usize,
+                key,
+                &mut slot.timer,
+                due,
+            );
+        }
+        let view = env.view(&group.ops, &ks.ops, event.ts);
         for (slot, st) in ks.pats.iter_mut().enumerate() {
             let p = group.patterns[slot];
             // Deadlines move only when a run changed.
-            if core.push_pattern(p, st, key, event, seq) {
+            if core.push_pattern(p, st, key, event, seq, &view) {
                 core.schedule(gi, slot, p, key, st);
             }
         }
-        if ks.pats.iter().all(PatState::is_empty) {
+        if ks.is_empty() {
             group.keys.remove(key);
         }
     }
@@ -350,20 +485,51 @@ impl Engine {
     fn fire(&mut self, timer: Timer) {
         let gi = timer.group as usize;
         let slot = timer.slot as usize;
-        let Engine { groups, core, .. } = self;
+        let Engine {
+            groups, core, env, ..
+        } = self;
         let group = &mut groups[gi];
         let Some(ks) = group.keys.get_mut(&timer.key) else {
             return;
         };
-        let st = &mut ks.pats[slot];
-        if st.timer != Some(timer.due) {
-            return;
+        match timer.class {
+            TimerClass::Operator => {
+                let Some(op_slot) = ks.ops[slot].as_mut() else {
+                    return;
+                };
+                if op_slot.timer != Some(timer.due) {
+                    return;
+                }
+                op_slot.timer = None;
+                let cx = group.ops[slot].cx(&env.plan);
+                if op_slot.state.on_watermark(cx, timer.due) {
+                    let due = op_slot.state.next_due(cx);
+                    core.set_timer(
+                        TimerClass::Operator,
+                        gi,
+                        slot,
+                        &timer.key,
+                        &mut op_slot.timer,
+                        due,
+                    );
+                } else {
+                    ks.ops[slot] = None;
+                }
+            }
+            TimerClass::Pattern => {
+                let st = &mut ks.pats[slot];
+                if st.timer != Some(timer.due) {
+                    return;
+                }
+                st.timer = None;
+                env.sync(timer.due);
+                let view = env.view(&group.ops, &ks.ops, timer.due);
+                let p = group.patterns[slot];
+                core.fire_pattern(p, st, &timer.key, timer.due, &view);
+                core.schedule(gi, slot, p, &timer.key, st);
+            }
         }
-        st.timer = None;
-        let p = group.patterns[slot];
-        core.fire_pattern(p, st, &timer.key, timer.due);
-        core.schedule(gi, slot, p, &timer.key, st);
-        if ks.pats.iter().all(PatState::is_empty) {
+        if ks.is_empty() {
             group.keys.remove(&timer.key);
         }
     }
@@ -377,19 +543,19 @@ impl Core {
         key: &Value,
         event: &Arc<Event>,
         seq: u64,
+        world: &dyn World,
     ) -> bool {
         if st.runs.is_empty() && !self.plan.patterns[p].steps[0].types.contains(&event.ty) {
             return false;
         }
         let plan = self.plan.clone();
-        let world = self.world.clone();
         let pattern = &plan.patterns[p];
         let mut changed = false;
         let ctx = Ctx {
             plan: &plan,
             pattern,
             key,
-            world: &*world,
+            world,
             max_group: self.cfg.max_group_len,
         };
         let tracing = self.tracing(p, key);
@@ -409,6 +575,7 @@ impl Core {
                     },
                 );
             }
+            self.stats.reactions += 1;
             changed |= reaction != Reaction::PassedOver;
             match reaction {
                 Reaction::Negated | Reaction::BrokenContiguity => {
@@ -463,7 +630,7 @@ impl Core {
             }
         }
         if !completed.is_empty() {
-            self.complete(p, st, key, &completed, None);
+            self.complete(p, st, key, &completed, None, world);
         }
         changed
     }
@@ -477,6 +644,7 @@ impl Core {
         key: &Value,
         completed: &[usize],
         at: Option<i64>,
+        world: &dyn World,
     ) {
         let keep_all = self.plan.patterns[p].keep_all;
         let tracing = self.tracing(p, key);
@@ -515,7 +683,7 @@ impl Core {
             }
             let seq = self.next_output;
             self.next_output += 1;
-            let out = emit::render(&self.plan, &*self.world, p, key, &run, ts, seq);
+            let out = emit::render(&self.plan, world, p, key, &run, ts, seq);
             self.stats.emitted += 1;
             self.outputs.push(out);
         }
@@ -535,14 +703,29 @@ impl Core {
                 .map(|d| d.0)
                 .min()
         };
-        match (due, st.timer) {
+        self.set_timer(TimerClass::Pattern, gi, slot, key, &mut st.timer, due);
+    }
+
+    /// Makes sure a timer entry of `class` for (key, slot) exists at or before `due`;
+    /// `timer` is the time of the entry already set, if any.
+    fn set_timer(
+        &mut self,
+        class: TimerClass,
+        gi: usize,
+        slot: usize,
+        key: &Value,
+        timer: &mut Option<i64>,
+        due: Option<i64>,
+    ) {
+        match (due, *timer) {
             (None, _) => {}
             (Some(due), Some(set)) if set <= due => {}
             (Some(due), _) => {
-                st.timer = Some(due);
+                *timer = Some(due);
                 self.next_timer += 1;
                 self.timers.push(Reverse(Timer {
                     due,
+                    class,
                     order: self.next_timer,
                     group: gi as u32,
                     slot: slot as u32,
@@ -552,7 +735,14 @@ impl Core {
         }
     }
 
-    fn fire_pattern(&mut self, p: usize, st: &mut PatState, key: &Value, due: i64) {
+    fn fire_pattern(
+        &mut self,
+        p: usize,
+        st: &mut PatState,
+        key: &Value,
+        due: i64,
+        world: &dyn World,
+    ) {
         let plan = self.plan.clone();
         let pattern = &plan.patterns[p];
         let tracing = self.tracing(p, key);
@@ -581,7 +771,7 @@ impl Core {
             i += 1;
         }
         if !completed.is_empty() {
-            self.complete(p, st, key, &completed, Some(due));
+            self.complete(p, st, key, &completed, Some(due), world);
         }
         if st.cooldown_until.is_some_and(|c| c <= due) {
             st.cooldown_until = None;

@@ -265,7 +265,7 @@ pub fn category_name(category: usize) -> &'static str {
 
 /// A product's category.
 pub fn category_of(id: u32) -> usize {
-    if id >= 1 && id <= BLOCK_PRODUCTS {
+    if (1..=BLOCK_PRODUCTS).contains(&id) {
         ((id - 1) / 20) as usize
     } else {
         (mix(u64::from(id), 1) % CATEGORY_COUNT as u64) as usize
@@ -284,10 +284,14 @@ pub fn list_price_cents(id: u32) -> u64 {
 /// A product's price on the day of `ts_ms` (UTC): the list price, or on about one day in
 /// eight a sale price 10–30 % lower (ending in `.99` too).
 pub fn price_cents_at(id: u32, ts_ms: i64) -> u64 {
-    let list = list_price_cents(id);
+    sale_price(id, ts_ms, list_price_cents(id))
+}
+
+/// [`price_cents_at`] given the product's list price.
+pub(crate) fn sale_price(id: u32, ts_ms: i64, list: u64) -> u64 {
     let day = ts_ms.div_euclid(86_400_000) as u64;
     let h = mix(u64::from(id) ^ day.rotate_left(32), 4);
-    if h % 8 != 0 {
+    if h & 7 != 0 {
         return list;
     }
     let off = 10 + 5 * ((h >> 8) % 5);

@@ -43,6 +43,7 @@ fn bin(op: BinOp, l: Expr, r: Expr) -> Expr {
 fn base(name: &str) -> PatternPlan {
     PatternPlan {
         name: name.into(),
+        place: 0,
         key: FieldId(0),
         steps: vec![],
         guards: vec![],

@@ -73,6 +73,7 @@ pub fn pattern(chain: &str) -> PatternPlan {
     };
     let mut p = PatternPlan {
         name: "t".into(),
+        place: 0,
         key: FieldId(0),
         steps: vec![],
         guards: vec![],

@@ -1,0 +1,118 @@
+//! Kafka mode: `nudge run --brokers ...` as a streaming service on a consumer group.
+//!
+//! `consumer (source) → decode → reorder (one input per topic partition, the idle rule)
+//! → global stage → engine → merger → producer (sink)`. The live loop ([`live`]) is the
+//! only place with a clock: it moves idle partitions' watermarks by wall-clock time
+//! (LANGUAGE.md §2 `idle`, §9); the engine stays synchronous and deterministic.
+//!
+//! Delivery today is at least once: no offset is committed while running; on a graceful
+//! stop (see [`Stop`]) every finished record is produced and acknowledged, then each
+//! partition's offset is committed up to the first event that pending state may still
+//! need (an event waiting in the reorder buffer, or the first event of a run in
+//! flight). A replay after a crash starts from the last committed position and
+//! reproduces records with the same `nudge-id` header, so a consumer can drop them.
+
+mod live;
+mod metrics;
+mod sink;
+mod source;
+
+pub use live::run;
+pub use metrics::{serve_metrics, Metrics};
+
+use rdkafka::error::KafkaError;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where and how to run on Kafka.
+#[derive(Debug, Clone)]
+pub struct KafkaConfig {
+    /// `bootstrap.servers`, `HOST:PORT[,HOST:PORT...]`.
+    pub brokers: String,
+    /// Input topics; each partition is an input.
+    pub topics: Vec<String>,
+    /// The main output; `into "NAME"` goes to the topic NAME.
+    pub output_topic: String,
+    pub dead_letter_topic: String,
+    /// The consumer group: processes with the same group share the partitions.
+    pub group: String,
+    /// librdkafka properties for every client (consumer and producer), applied last
+    /// (SASL, TLS, timeouts...).
+    pub properties: Vec<(String, String)>,
+    /// How long the loop waits for records before it moves the clock (idle rule).
+    pub tick: Duration,
+}
+
+impl KafkaConfig {
+    /// A configuration with no extra properties and a 20 ms tick.
+    pub fn new(brokers: &str, topics: &[&str], output: &str, dead: &str, group: &str) -> Self {
+        KafkaConfig {
+            brokers: brokers.to_string(),
+            topics: topics.iter().map(|t| t.to_string()).collect(),
+            output_topic: output.to_string(),
+            dead_letter_topic: dead.to_string(),
+            group: group.to_string(),
+            properties: Vec::new(),
+            tick: Duration::from_millis(20),
+        }
+    }
+}
+
+/// Asks a running [`run`] to stop: it flushes, commits and returns. Cloned freely (a
+/// signal handler holds one).
+#[derive(Debug, Clone, Default)]
+pub struct Stop(Arc<AtomicBool>);
+
+impl Stop {
+    pub fn new() -> Stop {
+        Stop::default()
+    }
+
+    /// Requests the stop.
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Why a Kafka run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("kafka: {0}")]
+    Kafka(#[from] KafkaError),
+    #[error("input topic `{0}` does not exist or has no partitions")]
+    NoTopic(String),
+    #[error("{failed} output records were not acknowledged by the broker; offsets not committed")]
+    Undelivered { failed: u64 },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Requests `stop` on SIGINT or SIGTERM (from a small background thread running tokio's
+/// signal handling). A second signal is left to the default action, so a stuck stop can
+/// still be interrupted.
+pub fn stop_on_signals(stop: Stop) -> std::io::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    // Register before returning, so that no early signal is missed.
+    let mut term = rt.block_on(async {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    })?;
+    std::thread::Builder::new()
+        .name("nudge-signals".into())
+        .spawn(move || {
+            rt.block_on(async {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            });
+            stop.stop();
+        })?;
+    Ok(())
+}

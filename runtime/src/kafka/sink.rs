@@ -1,0 +1,117 @@
+//! The producer side: records to the output topics, dead letters to theirs, and the
+//! count of what the brokers acknowledged.
+
+use super::source::{client_config, with_properties};
+use super::{Error, KafkaConfig, Metrics};
+use crate::decode::DeadLetter;
+use crate::engine::Output;
+use crate::runner::Sink;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::ClientContext;
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Counts deliveries: acknowledged and failed.
+#[derive(Default)]
+pub struct Acks {
+    ok: AtomicU64,
+    failed: AtomicU64,
+}
+
+impl ClientContext for Acks {}
+
+impl ProducerContext for Acks {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        match result {
+            Ok(_) => self.ok.fetch_add(1, Ordering::Relaxed),
+            Err(_) => self.failed.fetch_add(1, Ordering::Relaxed),
+        };
+    }
+}
+
+/// Writes records and dead letters to Kafka (implements the runner's [`Sink`]).
+pub struct KafkaSink {
+    producer: ThreadedProducer<Acks>,
+    output_topic: String,
+    dead_letter_topic: String,
+    metrics: Arc<Metrics>,
+}
+
+impl KafkaSink {
+    pub fn new(cfg: &KafkaConfig, metrics: Arc<Metrics>) -> Result<KafkaSink, Error> {
+        let mut c = client_config(cfg);
+        c.set("linger.ms", "5");
+        let producer: ThreadedProducer<Acks> =
+            with_properties(c, cfg).create_with_context(Acks::default())?;
+        Ok(KafkaSink {
+            producer,
+            output_topic: cfg.output_topic.clone(),
+            dead_letter_topic: cfg.dead_letter_topic.clone(),
+            metrics,
+        })
+    }
+
+    /// Sends one record, waiting while the producer's queue is full.
+    fn send(
+        &self,
+        topic: &str,
+        key: Option<&str>,
+        value: &str,
+        id: Option<&str>,
+    ) -> io::Result<()> {
+        let mut record: BaseRecord<'_, str, str> = BaseRecord::to(topic).payload(value);
+        if let Some(k) = key {
+            record = record.key(k);
+        }
+        if let Some(id) = id {
+            record = record.headers(OwnedHeaders::new().insert(Header {
+                key: "nudge-id",
+                value: Some(id),
+            }));
+        }
+        loop {
+            match self.producer.send(record) {
+                Ok(()) => return Ok(()),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err((e, _)) => return Err(io::Error::other(e)),
+            }
+        }
+    }
+
+    /// Waits until every record sent is acknowledged (or failed); errs if any failed.
+    pub fn flush(&self) -> Result<(), Error> {
+        self.producer.flush(Duration::from_secs(60))?;
+        match self.producer.context().failed.load(Ordering::Relaxed) {
+            0 => Ok(()),
+            failed => Err(Error::Undelivered { failed }),
+        }
+    }
+}
+
+impl Sink for KafkaSink {
+    fn record(&mut self, out: &Output) -> io::Result<()> {
+        let topic = out.into.as_deref().unwrap_or(&self.output_topic);
+        let key = (!out.key.is_empty()).then_some(out.key.as_str());
+        self.send(topic, key, &out.json, Some(&out.id))?;
+        self.metrics.records_out.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn dead_letter(&mut self, dead: &DeadLetter) -> io::Result<()> {
+        self.send(&self.dead_letter_topic, None, &dead.to_json(), None)?;
+        self.metrics.dead_letters.fetch_add(1, Ordering::Relaxed);
+        if dead.reason == crate::decode::DeadReason::Late {
+            self.metrics.late.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,498 @@
+//! Kafka mode against a real broker (tansu in CI): `NUDGE_TEST_BROKERS=HOST:PORT`.
+//!
+//! Without the variable the tests skip with a message, or fail when `CI` is set. Each
+//! test makes its own topics, produces events, runs the live loop in-process until its
+//! records are out, stops it as a signal would, and reads the topics back with a fresh
+//! consumer, comparing with `nudge run` over the same events as a file.
+
+mod common;
+
+use nudge_runtime::gen::{generate, GenConfig};
+use nudge_runtime::kafka::{self, KafkaConfig, Metrics, Stop};
+use nudge_runtime::runner::{RunOptions, Summary};
+use nudge_runtime::world::Resources;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The broker, or `None` (skip) outside CI.
+fn brokers() -> Option<String> {
+    match std::env::var("NUDGE_TEST_BROKERS") {
+        Ok(b) if !b.is_empty() => Some(b),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("NUDGE_TEST_BROKERS is not set in CI: start the broker (.ci/test does)")
+        }
+        _ => {
+            eprintln!("skipped: NUDGE_TEST_BROKERS is not set (run .ci/test to start a broker)");
+            None
+        }
+    }
+}
+
+fn unique(name: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{name}-{}-{nanos}", std::process::id())
+}
+
+/// Client settings that suit tansu (a fast group join, short fetch waits).
+const PROPERTIES: &[(&str, &str)] = &[("session.timeout.ms", "6000"), ("fetch.wait.max.ms", "10")];
+
+fn create_topics(brokers: &str, topics: &[(&str, i32)]) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("admin client");
+    let new: Vec<NewTopic> = topics
+        .iter()
+        .map(|(t, p)| NewTopic::new(t, *p, TopicReplication::Fixed(1)))
+        .collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let results = rt
+        .block_on(admin.create_topics(&new, &AdminOptions::new()))
+        .expect("create topics");
+    for r in results {
+        r.expect("topic created");
+    }
+}
+
+/// Produces `(partition, key, value)` records in order and waits for them.
+fn produce(brokers: &str, topic: &str, records: &[(Option<i32>, Option<String>, String)]) {
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("linger.ms", "5")
+        .create()
+        .expect("producer");
+    for (partition, key, value) in records {
+        let mut rec: BaseRecord<'_, str, str> = BaseRecord::to(topic).payload(value);
+        if let Some(k) = key {
+            rec = rec.key(k);
+        }
+        if let Some(p) = partition {
+            rec = rec.partition(*p);
+        }
+        let mut rec = rec;
+        loop {
+            match producer.send(rec) {
+                Ok(()) => break,
+                Err((_, back)) => {
+                    rec = back;
+                    thread::sleep(Duration::from_millis(5));
+                }
+            }
+        }
+    }
+    producer.flush(Duration::from_secs(30)).expect("flush");
+}
+
+/// One record read back: key, value, `nudge-id` header.
+type Read = (Option<String>, String, Option<String>);
+
+/// Reads `topic` from the start until `want` records came and none for a moment after
+/// (or the deadline passes).
+fn read_topic(brokers: &str, topic: &str, want: usize, deadline: Duration) -> Vec<Read> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", unique("reader"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("session.timeout.ms", "6000")
+        .set("fetch.wait.max.ms", "10")
+        .create()
+        .expect("consumer");
+    consumer.subscribe(&[topic]).expect("subscribe");
+    let start = Instant::now();
+    let mut last = Instant::now();
+    let mut out = Vec::new();
+    while start.elapsed() < deadline {
+        if out.len() >= want && last.elapsed() > Duration::from_millis(1500) {
+            break;
+        }
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+            let key = m.key().map(|k| String::from_utf8_lossy(k).into_owned());
+            let value = String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned();
+            let id = m.headers().and_then(|h| {
+                h.iter()
+                    .find(|h| h.key == "nudge-id")
+                    .and_then(|h| h.value.map(|v| String::from_utf8_lossy(v).into_owned()))
+            });
+            out.push((key, value, id));
+            last = Instant::now();
+        }
+    }
+    out
+}
+
+/// A live run in a thread, stopped like a signal stops it.
+struct Running {
+    stop: Stop,
+    metrics: Arc<Metrics>,
+    handle: thread::JoinHandle<Result<Summary, kafka::Error>>,
+}
+
+fn start(program: &str, cfg: KafkaConfig) -> Running {
+    let plan = Arc::new(common::plan(program));
+    let (resources, _) = Resources::load(&plan).expect("resources");
+    let stop = Stop::new();
+    let metrics = Arc::new(Metrics::default());
+    let (s, m) = (stop.clone(), metrics.clone());
+    let handle = thread::spawn(move || {
+        kafka::run(
+            plan,
+            Arc::new(resources),
+            &RunOptions::default(),
+            &cfg,
+            &s,
+            m,
+        )
+    });
+    Running {
+        stop,
+        metrics,
+        handle,
+    }
+}
+
+impl Running {
+    fn finish(self) -> Summary {
+        self.stop.stop();
+        self.handle.join().expect("no panic").expect("run ok")
+    }
+}
+
+fn config(brokers: &str, topics: &[&str], output: &str, dead: &str, group: &str) -> KafkaConfig {
+    let mut cfg = KafkaConfig::new(brokers, topics, output, dead, group);
+    cfg.properties = PROPERTIES
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    cfg
+}
+
+const SHOP: &str = r#"
+input
+  type field type
+  time field ts
+  lateness 5s
+  idle 2s
+  key user_id
+event SEARCH      { user_id: string, channel: string, query: string }
+event VIEW        { user_id: string, channel: string, product_id: string, category: string, price: float }
+event ADD_TO_CART { user_id: string, channel: string, product_id: string, category: string, price: float, qty: int }
+event PURCHASE    { user_id: string, channel: string, order_id: string, product_id: string, category: string, total: float }
+event TICK        { user_id: string }
+
+pattern cart_abandonment
+  when ADD_TO_CART as cart
+  then not PURCHASE within 15m
+  cooldown 1h
+  emit { user_id: cart.user_id, product_id: cart.product_id, price: cart.price }
+
+pattern viewed_then_carted
+  when VIEW as seen
+  then ADD_TO_CART as cart where product_id == seen.product_id within 10m
+  emit into "NAMED" { user_id: seen.user_id, product_id: cart.product_id, qty: cart.qty }
+"#;
+
+fn multiset<I: IntoIterator<Item = String>>(items: I) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for i in items {
+        *m.entry(i).or_insert(0) += 1;
+    }
+    m
+}
+
+fn user_of(line: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    v.get("user_id")?.as_str().map(str::to_string)
+}
+
+/// Produces generated shop traffic (keyed by user) and one late tick per partition to
+/// `input`; returns the program and what file mode gives over the same events.
+fn produce_shop_traffic(brokers: &str, input: &str, named: &str) -> (String, common::Collected) {
+    let program = SHOP.replace("NAMED", named);
+    let mut text = Vec::new();
+    let cfg = GenConfig {
+        users: 300,
+        events: 4000,
+        seed: 7,
+        ..GenConfig::default()
+    };
+    let stats = generate(&cfg, &mut text).expect("gen");
+    let text = String::from_utf8(text).unwrap();
+    let records: Vec<(Option<i32>, Option<String>, String)> = text
+        .lines()
+        .map(|l| (None, user_of(l), l.to_string()))
+        .collect();
+    // One tick per partition, an hour after the last event: every timer of the
+    // patterns comes due in both modes without waiting for the idle rule.
+    let tick_ts = stats.last_ts + 3_600_000;
+    let ticks: Vec<String> = (0..4)
+        .map(|p| format!(r#"{{"type": "TICK", "ts": {tick_ts}, "user_id": "tick{p}"}}"#))
+        .collect();
+    produce(brokers, input, &records);
+    let tick_records: Vec<_> = ticks
+        .iter()
+        .enumerate()
+        .map(|(p, t)| (Some(p as i32), None, t.clone()))
+        .collect();
+    produce(brokers, input, &tick_records);
+
+    let file_text = format!("{text}{}\n", ticks.join("\n"));
+    let file = common::run_inputs(&program, &[&file_text], &RunOptions::default());
+    assert!(file.dead.is_empty(), "{:?}", file.dead);
+    assert!(
+        file.records.len() > 20,
+        "few records: {}",
+        file.records.len()
+    );
+    assert!(!file.named.is_empty());
+    (program, file)
+}
+
+/// Checks records read back against file mode: same multiset, keyed, unique ids.
+fn assert_same_as_file(main: &[Read], into: &[Read], file: &common::Collected) {
+    assert_eq!(
+        multiset(main.iter().map(|r| r.1.clone())),
+        multiset(file.records.iter().cloned()),
+        "main output differs from file mode"
+    );
+    assert_eq!(
+        multiset(into.iter().map(|r| r.1.clone())),
+        multiset(file.named.iter().map(|r| r.1.clone())),
+        "`into` output differs from file mode"
+    );
+    for (key, value, id) in main.iter().chain(into) {
+        let user = user_of(value).unwrap();
+        assert_eq!(
+            key.as_deref(),
+            Some(format!("\"{user}\"").as_str()),
+            "key of {value}"
+        );
+        assert!(
+            id.as_deref().is_some_and(|i| i.contains(&user)),
+            "id of {value}"
+        );
+    }
+    let ids = multiset(main.iter().chain(into).filter_map(|r| r.2.clone()));
+    assert!(ids.values().all(|n| *n == 1), "ids are not unique");
+}
+
+/// (a) Generated shop traffic on four partitions, keyed by user: the same records as
+/// `nudge run` over the same events as a file; every record keyed and with an id.
+#[test]
+fn generated_traffic_gives_the_same_records_as_file_mode() {
+    let Some(brokers) = brokers() else { return };
+    let input = unique("events");
+    let (output, named, dead) = (unique("out"), unique("named"), unique("dead"));
+    create_topics(
+        &brokers,
+        &[(&input, 4), (&output, 1), (&named, 1), (&dead, 1)],
+    );
+    let (program, file) = produce_shop_traffic(&brokers, &input, &named);
+
+    let run = start(
+        &program,
+        config(&brokers, &[&input], &output, &dead, &unique("group")),
+    );
+    let main = read_topic(
+        &brokers,
+        &output,
+        file.records.len(),
+        Duration::from_secs(90),
+    );
+    let into = read_topic(&brokers, &named, file.named.len(), Duration::from_secs(30));
+    let metrics = run.metrics.render();
+    let summary = run.finish();
+    assert!(metrics.contains("nudge_records_out_total "), "{metrics}");
+    assert_eq!(summary.accepted, file.summary.accepted);
+    assert_same_as_file(&main, &into, &file);
+    assert!(read_topic(&brokers, &dead, 0, Duration::from_secs(3)).is_empty());
+}
+
+/// (c) Scale-out: two processes of one group share the four partitions and give,
+/// together, the records one process gives. (The group settles before the traffic: a
+/// rebalance in mid-stream is not covered; see docs/operations.md.)
+#[test]
+fn two_processes_in_one_group_give_the_same_records() {
+    let Some(brokers) = brokers() else { return };
+    let input = unique("events");
+    let (output, named, dead) = (unique("out"), unique("named"), unique("dead"));
+    create_topics(
+        &brokers,
+        &[(&input, 4), (&output, 1), (&named, 1), (&dead, 1)],
+    );
+    let program = SHOP.replace("NAMED", &named);
+    let group = unique("group");
+    let cfg = config(&brokers, &[&input], &output, &dead, &group);
+    let runs = [start(&program, cfg.clone()), start(&program, cfg)];
+    let assigned = |r: &Running| {
+        r.metrics
+            .partitions_assigned
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut settled_since = None;
+    loop {
+        let (a, b) = (assigned(&runs[0]), assigned(&runs[1]));
+        if a > 0 && b > 0 && a + b == 4 {
+            let since = *settled_since.get_or_insert_with(Instant::now);
+            if since.elapsed() > Duration::from_secs(2) {
+                break;
+            }
+        } else {
+            settled_since = None;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the group did not settle: {a} + {b}"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    let (_, file) = produce_shop_traffic(&brokers, &input, &named);
+    let main = read_topic(
+        &brokers,
+        &output,
+        file.records.len(),
+        Duration::from_secs(90),
+    );
+    let into = read_topic(&brokers, &named, file.named.len(), Duration::from_secs(30));
+    let [a, b] = runs;
+    let (sa, sb) = (a.finish(), b.finish());
+    assert!(sa.accepted > 0 && sb.accepted > 0, "both processes worked");
+    assert_eq!(sa.accepted + sb.accepted, file.summary.accepted);
+    assert_same_as_file(&main, &into, &file);
+}
+
+/// (b) Bad and late records go to the dead-letter topic as in file mode (source: the
+/// topic, offset: the Kafka offset), and the run goes on.
+#[test]
+fn bad_records_go_to_the_dead_letter_topic_and_the_run_goes_on() {
+    let Some(brokers) = brokers() else { return };
+    let input = unique("events");
+    let (output, dead) = (unique("out"), unique("dead"));
+    create_topics(&brokers, &[(&input, 4), (&output, 1), (&dead, 1)]);
+    let program = SHOP.replace("NAMED", &unique("named"));
+    let lines = [
+        r#"{"type": "ADD_TO_CART", "ts": 1000, "user_id": "u1", "product_id": "p1", "price": 10.0, "qty": 1}"#,
+        r#"not json at all"#,
+        r#"{"ts": 2000, "user_id": "u1"}"#,
+        r#"{"type": "VIEW", "user_id": "u2"}"#,
+        r#"{"type": "VIEW", "ts": "yesterday", "user_id": "u2"}"#,
+        r#"{"type": "VIEW", "ts": 3000, "user_id": "u2", "price": "cheap"}"#,
+        r#"{"type": "ADD_TO_CART", "ts": 60000, "user_id": "u2", "product_id": "p2", "price": 5.0, "qty": 2}"#,
+        r#"{"type": "ADD_TO_CART", "ts": 4000, "user_id": "u3", "product_id": "p3", "price": 1.0, "qty": 1}"#,
+        r#"{"type": "UNKNOWN", "ts": 5000}"#,
+        r#"{"type": "TICK", "ts": 99000000, "user_id": "t"}"#,
+    ];
+    // All on partition 0, so that offsets are line numbers; the file is named like the
+    // topic, so that `source` is the same.
+    let records: Vec<_> = lines
+        .iter()
+        .map(|l| (Some(0), None, l.to_string()))
+        .collect();
+    produce(&brokers, &input, &records);
+    let file_text = lines.join("\n") + "\n";
+    let file = {
+        let plan = Arc::new(common::plan(&program));
+        let (resources, _) = Resources::load(&plan).unwrap();
+        let mut out = common::Collected::default();
+        let inputs = vec![nudge_runtime::runner::Input {
+            source: Arc::from(input.as_str()),
+            reader: Box::new(std::io::Cursor::new(file_text.into_bytes())),
+            csv: false,
+        }];
+        nudge_runtime::runner::run(
+            plan,
+            Arc::new(resources),
+            inputs,
+            &RunOptions::default(),
+            &mut out,
+        )
+        .unwrap();
+        out
+    };
+    assert_eq!(file.dead.len(), 6, "{:?}", file.dead);
+    assert_eq!(file.records.len(), 2, "{:?}", file.records);
+
+    // Partitions 1..3 stay empty: the idle rule lets the watermark go on without them.
+    let run = start(
+        &program,
+        config(&brokers, &[&input], &output, &dead, &unique("group")),
+    );
+    let got_dead = read_topic(&brokers, &dead, file.dead.len(), Duration::from_secs(60));
+    let got = read_topic(
+        &brokers,
+        &output,
+        file.records.len(),
+        Duration::from_secs(60),
+    );
+    let summary = run.finish();
+    assert_eq!(
+        got_dead.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+        file.dead,
+        "dead letters differ from file mode"
+    );
+    assert_eq!(
+        multiset(got.iter().map(|r| r.1.clone())),
+        multiset(file.records.iter().cloned())
+    );
+    assert_eq!(summary.ignored, 1);
+    assert_eq!(summary.dead_total(), 6);
+}
+
+/// The idle rule: with no more events, a quiet partition's watermark moves by wall-clock
+/// time, so an abandonment fires without any later event.
+#[test]
+fn idle_partitions_let_abandonment_timers_fire() {
+    let Some(brokers) = brokers() else { return };
+    let input = unique("events");
+    let (output, dead) = (unique("out"), unique("dead"));
+    create_topics(&brokers, &[(&input, 4), (&output, 1), (&dead, 1)]);
+    let program = r#"
+input
+  lateness 1s
+  idle 500ms
+  key user_id
+event ADD_TO_CART { user_id: string, product_id: string }
+event PURCHASE    { user_id: string }
+pattern cart_abandonment
+  when ADD_TO_CART as cart
+  then not PURCHASE within 2s
+  emit { user_id: cart.user_id, product_id: cart.product_id }
+"#;
+    let run = start(
+        program,
+        config(&brokers, &[&input], &output, &dead, &unique("group")),
+    );
+    let line = r#"{"type": "ADD_TO_CART", "ts": 1000000, "user_id": "u9", "product_id": "p9"}"#;
+    produce(
+        &brokers,
+        &input,
+        &[(Some(2), Some("u9".into()), line.to_string())],
+    );
+    let started = Instant::now();
+    let got = read_topic(&brokers, &output, 1, Duration::from_secs(60));
+    let metrics = run.metrics.render();
+    run.finish();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(
+        got[0].1,
+        r#"{"rule": "cart_abandonment", "key": "u9", "ts": 1002000, "user_id": "u9", "product_id": "p9"}"#
+    );
+    assert_eq!(got[0].0.as_deref(), Some("\"u9\""));
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(metrics.contains("nudge_partitions_assigned 4"), "{metrics}");
+}
