@@ -14,6 +14,8 @@
 //!   browse most of the time and often coming back to the last product of their
 //!   previous session; categories and prices come from [`catalog`] (prices change on
 //!   sale days);
+//! - a **day**: sessions start less often at night and most often in the evening, by the
+//!   shop's clock (CET, UTC+1);
 //! - a **channel** per session (`web`, `app`, or `email` for a mailing click), each user
 //!   leaning to web or app.
 //!
@@ -23,9 +25,12 @@
 //! **late** (a valid `VIEW` a minute to an hour older than the newest line).
 
 pub mod catalog;
+mod lines;
 mod zipf;
 
 use crate::decode::DeadReason;
+use lines::{line_head, push_cents, push_padded, push_product, push_u64, replace_value};
+use lines::{Kind, Lines};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::cmp::Reverse;
@@ -146,18 +151,6 @@ pub fn generate(cfg: &GenConfig, out: &mut impl Write) -> io::Result<GenStats> {
     Ok(shop.stats)
 }
 
-/// What a written line is.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
-    Search(i64),
-    View(i64),
-    Cart(i64),
-    /// A purchase line; `true` for the first line of its order.
-    Purchase(i64, bool),
-    Late,
-    Bad(DeadReason),
-}
-
 impl GenStats {
     fn count(&mut self, kind: Kind) {
         self.lines += 1;
@@ -190,25 +183,6 @@ impl GenStats {
         };
         self.first_ts = self.first_ts.min(ts);
         self.last_ts = self.last_ts.max(ts);
-    }
-}
-
-/// The lines of one step: their text and, per line, where it ends and what it is.
-#[derive(Default)]
-struct Lines {
-    text: Vec<u8>,
-    marks: Vec<(usize, Kind)>,
-}
-
-impl Lines {
-    fn end(&mut self, kind: Kind) {
-        self.text.push(b'\n');
-        self.marks.push((self.text.len(), kind));
-    }
-
-    fn clear(&mut self) {
-        self.text.clear();
-        self.marks.clear();
     }
 }
 
@@ -429,7 +403,12 @@ impl Shop {
         }
         self.slots[slot].steps += 1;
         match self.slots[slot].next {
-            Next::Start => t + self.gap(20_000.0, 1.0, 1_000, 600_000),
+            Next::Start => {
+                // The slot idles before its next session: briefly at the evening peak,
+                // about eight times as long as a session in the small hours.
+                let idle = 20_000.0 + 400_000.0 * (1.0 / activity(t) - 1.0);
+                t + self.gap(idle, 1.0, 1_000, 6 * 3_600_000)
+            }
             Next::Cart(..) => t + self.gap(20_000.0, 0.6, 5_000, 180_000),
             Next::Checkout => t + self.gap(90_000.0, 0.7, 20_000, 900_000),
             Next::Search | Next::View => t + self.gap(25_000.0, 0.9, MIN_STEP_MS, 900_000),
@@ -622,63 +601,14 @@ impl Shop {
     }
 }
 
-/// `line` with the value of `"key":` (a scalar: up to the next `,` or `}`) replaced.
-fn replace_value(line: &str, key: &str, value: &str) -> String {
-    let pat = format!("\"{key}\":");
-    let Some(at) = line.find(&pat) else {
-        return line.to_string();
-    };
-    let from = at + pat.len();
-    let to = from + line[from..].find([',', '}']).unwrap_or(line.len() - from);
-    format!("{}{}{}", &line[..from], value, &line[to..])
-}
-
-/// `{"type":"T","ts":N,"user_id":"u0000001","channel":"web"` (no closing brace).
-fn line_head(out: &mut Vec<u8>, ty: &str, ts: i64, user: u32, channel: &str) {
-    out.extend_from_slice(b"{\"type\":\"");
-    out.extend_from_slice(ty.as_bytes());
-    out.extend_from_slice(b"\",\"ts\":");
-    if ts < 0 {
-        out.push(b'-');
-    }
-    push_u64(out, ts.unsigned_abs());
-    out.extend_from_slice(b",\"user_id\":\"u");
-    push_padded(out, u64::from(user) + 1, 7);
-    out.extend_from_slice(b"\",\"channel\":\"");
-    out.extend_from_slice(channel.as_bytes());
-    out.push(b'"');
-}
-
-/// `,"product_id":"p00001","category":"...","price":12.99`
-fn push_product(out: &mut Vec<u8>, product: u32, category: usize, price_cents: u64) {
-    out.extend_from_slice(b",\"product_id\":\"p");
-    push_padded(out, u64::from(product), 5);
-    out.extend_from_slice(b"\",\"category\":\"");
-    out.extend_from_slice(catalog::category_name(category).as_bytes());
-    out.extend_from_slice(b"\",\"price\":");
-    push_cents(out, price_cents);
-}
-
-fn push_cents(out: &mut Vec<u8>, cents: u64) {
-    push_u64(out, cents / 100);
-    out.push(b'.');
-    push_padded(out, cents % 100, 2);
-}
-
-fn push_u64(out: &mut Vec<u8>, n: u64) {
-    push_padded(out, n, 1);
-}
-
-/// `n` in decimal, zero-padded to at least `width` digits.
-fn push_padded(out: &mut Vec<u8>, mut n: u64, width: usize) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    while n > 0 || digits.len() - i < width {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
-    out.extend_from_slice(&digits[i..]);
+/// How busy the shop is at `t`, 1.0 at the evening peak (share of sessions in progress),
+/// by the hour of the shop's clock (CET).
+fn activity(t: i64) -> f64 {
+    const BY_HOUR: [f64; 24] = [
+        0.30, 0.18, 0.12, 0.10, 0.10, 0.14, 0.25, 0.40, 0.55, 0.65, 0.70, 0.75, //
+        0.80, 0.78, 0.75, 0.75, 0.78, 0.82, 0.88, 0.95, 1.00, 0.97, 0.80, 0.50,
+    ];
+    BY_HOUR[(t + 3_600_000).div_euclid(3_600_000).rem_euclid(24) as usize]
 }
 
 #[cfg(test)]

@@ -243,32 +243,39 @@ impl Reader {
 
     /// The next decoded record; `None` at the end of the input.
     fn next(&mut self, line: &mut Vec<u8>) -> io::Result<Option<Decoded>> {
-        line.clear();
-        if self.reader.read_until(b'\n', line)? == 0 {
-            return Ok(None);
-        }
-        let offset = self.line_no;
-        self.line_no += 1;
-        let text = trim_eol(line);
-        if !self.is_csv {
-            return Ok(Some(self.json.decode_json_line(
-                text,
-                &self.source,
-                self.input,
-                offset,
-            )));
-        }
-        match &mut self.csv {
-            None => {
-                self.csv = Some(CsvDecoder::new(self.json.plan().clone(), text));
-                Ok(Some(Decoded::Blank))
+        loop {
+            line.clear();
+            if self.reader.read_until(b'\n', line)? == 0 {
+                // A CSV record left open by an unclosed quote is decoded as it stands.
+                let rest = self
+                    .csv
+                    .as_mut()
+                    .and_then(|csv| csv.finish(&self.source, self.input));
+                return Ok(rest);
             }
-            Some(csv) => Ok(Some(csv.decode_csv_record(
-                text,
-                &self.source,
-                self.input,
-                offset,
-            ))),
+            let offset = self.line_no;
+            self.line_no += 1;
+            let text = trim_eol(line);
+            if !self.is_csv {
+                return Ok(Some(self.json.decode_json_line(
+                    text,
+                    &self.source,
+                    self.input,
+                    offset,
+                )));
+            }
+            match &mut self.csv {
+                None => {
+                    self.csv = Some(CsvDecoder::new(self.json.plan().clone(), text));
+                    return Ok(Some(Decoded::Blank));
+                }
+                // A quoted cell may span lines: the record is decoded at its last line.
+                Some(csv) => {
+                    if let Some(d) = csv.decode_csv_line(text, &self.source, self.input, offset) {
+                        return Ok(Some(d));
+                    }
+                }
+            }
         }
     }
 }

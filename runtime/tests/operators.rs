@@ -468,6 +468,7 @@ profile customer
     channels:  count_distinct(channel),
     sources:   count_distinct(source),
     first_ts:  first(ts),
+    with_ch:   count(channel),
     views_1h:  count(VIEW) over 1h,
     spend_1h:  sum(BUY.total) over 1h,
     pieces_1h: sum(BUY.qty) over 1h,
@@ -484,7 +485,7 @@ pattern look
     views: customer.views, spend: customer.spend, pieces: customer.pieces,
     avg_price: customer.avg_price, cheapest: customer.cheapest, dearest: customer.dearest,
     last_ch: customer.last_ch, first_ch: customer.first_ch, channels: customer.channels,
-    sources: customer.sources, first_ts: customer.first_ts,
+    sources: customer.sources, first_ts: customer.first_ts, with_ch: customer.with_ch,
     views_1h: customer.views_1h, spend_1h: customer.spend_1h, pieces_1h: customer.pieces_1h,
     avg_1h: customer.avg_1h, min_1h: customer.min_1h, max_1h: customer.max_1h,
     last_1h: customer.last_1h, first_1h: customer.first_1h, chans_1h: customer.chans_1h,
@@ -509,7 +510,7 @@ fn every_aggregate_all_time_and_windowed() {
     let want = json!({
         "views": 3, "spend": 50.0, "pieces": 3, "avg_price": 20.0, "cheapest": 10.0,
         "dearest": 30.0, "last_ch": "app", "first_ch": "web", "channels": 2, "sources": 1,
-        "first_ts": 0,
+        "first_ts": 0, "with_ch": 2,
         "views_1h": 3, "spend_1h": 50.0, "pieces_1h": 3, "avg_1h": 20.0, "min_1h": 10.0,
         "max_1h": 30.0, "last_1h": "app", "first_1h": "web", "chans_1h": 2,
     });
@@ -522,7 +523,7 @@ fn an_empty_profile_reads_zero_or_null() {
     let want = json!({
         "views": 0, "spend": 0.0, "pieces": 0, "avg_price": null, "cheapest": null,
         "dearest": null, "last_ch": null, "first_ch": null, "channels": 0, "sources": 1,
-        "first_ts": 0,
+        "first_ts": 0, "with_ch": 0,
         "views_1h": 0, "spend_1h": 0.0, "pieces_1h": 0, "avg_1h": null, "min_1h": null,
         "max_1h": null, "last_1h": null, "first_1h": null, "chans_1h": 0,
     });
@@ -664,5 +665,106 @@ fn every_operator_gives_the_same_records_with_1_2_and_3_shards() {
             assert_eq!(base.records, other.records, "seed {seed} shards {shards}");
             assert_eq!(base.named, other.named, "seed {seed} shards {shards}");
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// memory: keyed state is freed when nothing can read it any more
+
+mod memory {
+    use super::SHOP;
+    use nudge_compiler::plan::Plan;
+    use nudge_runtime::engine::{Engine, EngineConfig, ShardId};
+    use nudge_runtime::event::Event;
+    use nudge_runtime::value::Value;
+    use nudge_runtime::world::Resources;
+    use std::sync::Arc;
+
+    fn engine(program: &str) -> Engine {
+        let plan = Arc::new(common_plan(&format!("{SHOP}\n{program}")));
+        let (resources, _) = Resources::load(&plan).expect("no tables");
+        Engine::new(
+            plan,
+            Arc::new(resources),
+            EngineConfig::default(),
+            ShardId::SOLE,
+        )
+    }
+
+    fn common_plan(text: &str) -> Plan {
+        super::plan(text)
+    }
+
+    /// A VIEW of `user` at `ts` ms (fields in schema order).
+    fn view(plan: &Plan, user: &str, ts: i64) -> Arc<Event> {
+        let ty = plan.type_id("VIEW").expect("VIEW");
+        let mut values = vec![Value::Null; plan.events[ty.index()].fields.len()];
+        values[0] = Value::str(user);
+        values[1] = Value::str("p1");
+        values[2] = Value::str("web");
+        Arc::new(Event {
+            ty,
+            ts,
+            source: Arc::from("in"),
+            offset: 0,
+            input: 0,
+            values: values.into(),
+        })
+    }
+
+    #[test]
+    fn a_session_is_freed_at_its_gap() {
+        let mut e = engine(
+            "session s of VIEW gap 30m items product_id last 5\n\
+             pattern p when VIEW where s.count > 99 emit { n: s.count }\n",
+        );
+        let plan = e.plan().clone();
+        e.push(view(&plan, "u1", 0));
+        e.push(view(&plan, "u1", 60_000));
+        assert_eq!(e.keys_alive(), 1);
+        e.advance_to(60_000 + 1_800_000 - 1);
+        assert_eq!(e.keys_alive(), 1);
+        e.advance_to(60_000 + 1_800_000);
+        assert_eq!(e.keys_alive(), 0);
+    }
+
+    #[test]
+    fn a_windowed_profile_is_freed_when_its_windows_are_empty() {
+        let read = "pattern p when VIEW where c.n > 99 emit { n: c.n }\n";
+        let mut e = engine(&format!(
+            "profile c features {{ n: count(VIEW) over 1h }}\n{read}"
+        ));
+        let plan = e.plan().clone();
+        e.push(view(&plan, "u1", 90_000)); // bucket 1 (one minute each)
+        e.advance_to(61 * 60_000 - 1);
+        assert_eq!(e.keys_alive(), 1);
+        e.advance_to(61 * 60_000);
+        assert_eq!(e.keys_alive(), 0);
+        // A profile that holds nothing (a null value only) is freed at once.
+        let mut e = engine(&format!(
+            "profile c features {{ n: count(VIEW.price) }}\n{read}"
+        ));
+        e.push(view(&plan, "u1", 90_000));
+        e.advance_to(90_000);
+        assert_eq!(e.keys_alive(), 0);
+        // An all-time feature keeps the profile.
+        let mut e = engine(&format!(
+            "profile c features {{ n: count(VIEW) over 1h, f: first(ts) }}\n{read}"
+        ));
+        e.push(view(&plan, "u1", 90_000));
+        e.advance_to(i64::MAX);
+        assert_eq!(e.keys_alive(), 1);
+    }
+
+    #[test]
+    fn operators_no_pattern_reads_are_not_kept() {
+        let mut e = engine(
+            "session s of VIEW gap 30m items product_id last 5\n\
+             profile c features { n: count(VIEW) }\n\
+             pattern p when X emit { n: n }\n",
+        );
+        let plan = e.plan().clone();
+        e.push(view(&plan, "u1", 0));
+        assert_eq!(e.keys_alive(), 0);
     }
 }

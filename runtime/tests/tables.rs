@@ -193,8 +193,7 @@ fn json_lines_tables_are_typed_and_bad_lines_reported() {
 #[test]
 fn an_unreadable_table_is_an_error() {
     let err = Table::load(&plan_for(PathBuf::from("/nonexistent/nudge/stock.csv")))
-        .err()
-        .expect("an error");
+        .expect_err("an error");
     assert!(matches!(err, TableError::Unreadable { .. }));
     assert!(
         err.to_string().contains("cannot read table `stock`"),

@@ -48,14 +48,18 @@ pub struct Scenario {
 /// date alone).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Start {
+    /// The time as written, trimmed.
     pub text: String,
+    /// Where the time is written.
     pub span: Span,
 }
 
 /// A time of an event line or of `until`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Time {
+    /// `+D` or a clock time.
     pub kind: TimeKind,
+    /// Where the time is written.
     pub span: Span,
 }
 
@@ -75,16 +79,20 @@ pub struct EventLine {
     pub line: usize,
     /// The line from its time to its last field (no comment).
     pub span: Span,
+    /// When the event happened.
     pub time: Time,
     /// The event type.
     pub ty: Name,
+    /// The fields as written, in order.
     pub fields: Vec<Field>,
 }
 
 /// `name=value` (`source=NAME` sets the pseudo-field `source`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Field {
+    /// The field's name (an identifier or a quoted name).
     pub name: Name,
+    /// Its value as written.
     pub value: Value,
     /// From the name to the end of the value.
     pub span: Span,
@@ -93,15 +101,20 @@ pub struct Field {
 /// `model NAME returns VALUE`: the model's reply to every call in this scenario.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StandIn {
+    /// The model's name.
     pub model: Name,
+    /// Its reply.
     pub value: Value,
+    /// The whole line.
     pub span: Span,
 }
 
 /// A value as written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Value {
+    /// What was written.
     pub kind: ValueKind,
+    /// Where.
     pub span: Span,
 }
 
@@ -111,13 +124,17 @@ pub struct Value {
 pub enum ValueKind {
     /// `19.99`, `-3`, `1e3`, as written.
     Number(String),
+    /// `true` or `false`.
     Bool(bool),
+    /// `null`.
     Null,
     /// `"running shoes"` (escapes resolved).
     Text(String),
     /// A bare word such as `u1` or `red-shoes`.
     Word(String),
+    /// `[a, b]`.
     List(Vec<Value>),
+    /// `{ a: 1, b: x }`.
     Record(Vec<(Name, Value)>),
 }
 

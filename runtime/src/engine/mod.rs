@@ -15,14 +15,16 @@ mod emit;
 mod output;
 mod run;
 pub mod trace;
+mod updates;
 
 pub use output::{Output, PendingCall};
 pub use run::{DeadlineKind, Reaction, Run};
 pub use trace::{EventRef, Trace, TraceEvent};
+pub use updates::ProfileUpdate;
 
 use crate::eval::World;
 use crate::event::Event;
-use crate::operators::{Env, KeyedOp, KeyedSlot, Operator, Published};
+use crate::operators::{Env, KeyedOp, KeyedSlot, KeyedState, Operator, Published};
 use crate::value::Value;
 use nudge_compiler::plan::{FieldId, Plan, StepId};
 use run::Ctx;
@@ -249,6 +251,8 @@ struct Core {
     outputs: Vec<Output>,
     stats: Stats,
     trace: Option<Trace>,
+    /// Profile updates for sinks, when collected.
+    profile_updates: Option<Vec<ProfileUpdate>>,
 }
 
 impl Engine {
@@ -316,6 +320,7 @@ impl Engine {
                 outputs: Vec::new(),
                 stats: Stats::default(),
                 trace: None,
+                profile_updates: None,
             },
         }
     }
@@ -333,6 +338,21 @@ impl Engine {
     /// Records the story of every run of `patterns` for `key` (for `nudge explain`).
     pub fn trace(&mut self, patterns: Vec<usize>, key: Value) {
         self.core.trace = Some(Trace::new(patterns, key));
+    }
+
+    /// From now on, keeps a [`ProfileUpdate`] for each event that updates a profile
+    /// with a `sink`, for [`Engine::take_profile_updates`].
+    pub fn collect_profile_updates(&mut self) {
+        self.core.profile_updates.get_or_insert_with(Vec::new);
+    }
+
+    /// Takes the profile updates collected so far (in processing order per key).
+    pub fn take_profile_updates(&mut self) -> Vec<ProfileUpdate> {
+        self.core
+            .profile_updates
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// The recorded story, if tracing.
@@ -459,6 +479,22 @@ impl Engine {
                 timer: None,
             });
             slot.state.on_event(cx, event);
+            if let (Some(outbox), KeyedOp::Profile(id), KeyedState::Profile(state)) =
+                (&mut core.profile_updates, op, &slot.state)
+            {
+                let profile = &plan.profiles[id.index()];
+                if profile.sink_redis.is_some() {
+                    let features = (0..profile.features.len())
+                        .map(|f| state.read(plan, profile, f, event.ts))
+                        .collect();
+                    outbox.push(ProfileUpdate {
+                        profile: id,
+                        key: key.clone(),
+                        ts: event.ts,
+                        features,
+                    });
+                }
+            }
             let due = slot.state.next_due(cx);
             core.set_timer(
                 TimerClass::Operator,

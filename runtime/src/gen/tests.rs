@@ -191,6 +191,21 @@ fn bad_and_late_lines_decode_as_counted() {
 }
 
 #[test]
+fn evenings_are_busier_than_nights() {
+    let (out, _) = gen(&GenConfig {
+        users: 2_000,
+        ..cfg(60_000, 2)
+    });
+    let mut by_hour = [0u64; 24];
+    for line in out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let ts = json(line)["ts"].as_i64().unwrap();
+        by_hour[crate::time::hour_of_day(ts, Some("Europe/Berlin")).unwrap() as usize] += 1;
+    }
+    assert!(by_hour[20] > 4 * by_hour[4], "{by_hour:?}");
+    assert!(by_hour[12] > 2 * by_hour[3], "{by_hour:?}");
+}
+
+#[test]
 fn few_users_still_get_sessions_hours_apart() {
     let (out, s) = gen(&GenConfig {
         users: 3,

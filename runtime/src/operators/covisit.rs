@@ -9,13 +9,14 @@
 //! and comes back is a new distinct item again.
 //!
 //! Readers at time t see the counts learned from events with `ts < b`, b the greatest
-//! multiple of `refresh` ≤ t: at each boundary with changes, the table of rows is
-//! published as a [`CovisitCounts`] snapshot. Rows are shared between snapshots and
-//! copied on the first write after a publication, so a snapshot costs one pointer per
-//! item plus the rows that changed.
+//! multiple of `refresh` ≤ t: at each boundary with changes, the rows are published as a
+//! [`CovisitCounts`] snapshot. Items are interned to dense ids; rows are shared between
+//! snapshots and copied (plain integers) on the first write after a publication, so a
+//! snapshot costs one pointer per item plus the rows that changed. Each row keeps its
+//! count-1 entries sorted by id, so `keep` evicts in O(log keep) comparisons.
 
 use super::global::{lock, Shared, Timeline};
-use super::{id_order, ranked, Cx, Operator, SessionState};
+use super::{id_order, top_k, Cx, Operator, SessionState};
 use crate::event::Event;
 use crate::value::Value;
 use nudge_compiler::plan::CovisitPlan;
@@ -24,23 +25,95 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::sync::{Arc, Mutex};
 
-/// One item's co-counts: other item → count.
-type Row = FxHashMap<Value, u32>;
+/// The items seen, interned: value ↔ dense id.
+#[derive(Debug, Default, Clone)]
+struct Items {
+    ids: FxHashMap<Value, u32>,
+    names: Vec<Value>,
+}
+
+impl Items {
+    fn id(&self, v: &Value) -> Option<u32> {
+        self.ids.get(v).copied()
+    }
+
+    fn name(&self, id: u32) -> &Value {
+        &self.names[id as usize]
+    }
+
+    /// `a` before `b` in id order.
+    fn order(&self, a: u32, b: u32) -> Ordering {
+        id_order(self.name(a), self.name(b))
+    }
+}
+
+/// One item's co-counts.
+#[derive(Debug, Default, Clone)]
+struct Row {
+    /// Other item → count.
+    counts: FxHashMap<u32, u32>,
+    /// The items with count 1, in id order: the last one is the first to go.
+    ones: Vec<u32>,
+}
+
+impl Row {
+    fn place(&self, items: &Items, id: u32) -> Result<usize, usize> {
+        self.ones.binary_search_by(|x| items.order(*x, id))
+    }
+
+    /// One more co-count with `other`, within `keep` entries.
+    fn bump(&mut self, items: &Items, keep: usize, other: u32) {
+        match self.counts.get_mut(&other) {
+            Some(c) => {
+                let was_one = *c == 1;
+                *c = c.saturating_add(1);
+                if was_one {
+                    match self.place(items, other) {
+                        Ok(i) if self.ones[i] == other => {
+                            self.ones.remove(i);
+                        }
+                        _ => self.ones.retain(|x| *x != other),
+                    }
+                }
+            }
+            None => {
+                self.counts.insert(other, 1);
+                let (Ok(i) | Err(i)) = self.place(items, other);
+                self.ones.insert(i, other);
+                if self.counts.len() > keep {
+                    // The new entry has count 1, so the lowest count is 1: of those,
+                    // the highest id goes.
+                    if let Some(worst) = self.ones.pop() {
+                        self.counts.remove(&worst);
+                    }
+                }
+            }
+        }
+    }
+}
 
 /// Published co-counts, read by `recommend`.
 #[derive(Debug, Default)]
 pub struct CovisitCounts {
-    rows: FxHashMap<Value, Arc<Row>>,
+    items: Arc<Items>,
+    /// By item id; `None`: no co-count yet.
+    rows: Vec<Option<Arc<Row>>>,
 }
 
 impl CovisitCounts {
     /// The co-count of `a` with `b` (0 when absent or evicted from `a`'s row).
     pub fn count(&self, a: &Value, b: &Value) -> u32 {
-        self.rows
-            .get(a)
-            .and_then(|r| r.get(b))
+        let (Some(a), Some(b)) = (self.items.id(a), self.items.id(b)) else {
+            return 0;
+        };
+        self.row(a)
+            .and_then(|r| r.counts.get(&b))
             .copied()
             .unwrap_or(0)
+    }
+
+    fn row(&self, id: u32) -> Option<&Row> {
+        self.rows.get(id as usize)?.as_deref()
     }
 
     /// `recommend(covisit, items, k)`: every other item scored by the sum of its
@@ -51,27 +124,32 @@ impl CovisitCounts {
             Value::List(l) => l,
             _ => &[],
         };
-        let mut seen: Vec<&Value> = Vec::with_capacity(given.len());
-        let mut scores: FxHashMap<&Value, u64> = FxHashMap::default();
-        for i in given {
-            if seen.contains(&i) {
+        let mut seen: Vec<u32> = Vec::with_capacity(given.len());
+        let mut scores: FxHashMap<u32, u64> = FxHashMap::default();
+        for id in given.iter().filter_map(|v| self.items.id(v)) {
+            if seen.contains(&id) {
                 continue;
             }
-            seen.push(i);
-            if let Some(row) = self.rows.get(i) {
-                for (j, c) in row.iter() {
-                    *scores.entry(j).or_insert(0) += u64::from(*c);
+            seen.push(id);
+            if let Some(row) = self.row(id) {
+                for (j, c) in &row.counts {
+                    *scores.entry(*j).or_insert(0) += u64::from(*c);
                 }
             }
         }
-        let mut ranked_ids: Vec<(Value, u64)> = scores
+        let mut ranked: Vec<(u32, u64)> = scores
             .into_iter()
             .filter(|(j, s)| *s > 0 && !seen.contains(j))
-            .map(|(j, s)| (j.clone(), s))
             .collect();
-        ranked_ids.sort_unstable_by(ranked);
-        ranked_ids.truncate(k);
-        Value::list(ranked_ids.into_iter().map(|(j, _)| j).collect())
+        let by_rank =
+            |a: &(u32, u64), b: &(u32, u64)| b.1.cmp(&a.1).then_with(|| self.items.order(a.0, b.0));
+        top_k(&mut ranked, k, by_rank);
+        Value::list(
+            ranked
+                .into_iter()
+                .map(|(j, _)| self.items.name(j).clone())
+                .collect(),
+        )
     }
 }
 
@@ -111,7 +189,10 @@ pub struct Covisit {
     sessions: FxHashMap<Value, Tracked>,
     expiry: BinaryHeap<Reverse<Expiry>>,
     next_order: u64,
-    rows: FxHashMap<Value, Arc<Row>>,
+    /// Shared with the snapshots; copied when an item is added after a publication.
+    items: Arc<Items>,
+    /// By item id.
+    rows: Vec<Option<Arc<Row>>>,
     /// Whether rows changed since the last publication.
     dirty: bool,
     /// The last boundary reached (`i64::MIN`: none yet).
@@ -125,7 +206,8 @@ impl Covisit {
             sessions: FxHashMap::default(),
             expiry: BinaryHeap::new(),
             next_order: 0,
-            rows: FxHashMap::default(),
+            items: Arc::default(),
+            rows: Vec::new(),
             dirty: false,
             done: i64::MIN,
             timeline: Arc::new(Mutex::new(Timeline::default())),
@@ -151,6 +233,7 @@ impl Covisit {
         if b > self.done {
             if self.dirty {
                 let snapshot = CovisitCounts {
+                    items: self.items.clone(),
                     rows: self.rows.clone(),
                 };
                 lock(&self.timeline).publish(b, Arc::new(snapshot));
@@ -184,30 +267,19 @@ impl Covisit {
             }
         }
     }
+}
 
-    /// One more co-count of `a` with `b`, within `keep`.
-    fn bump(rows: &mut FxHashMap<Value, Arc<Row>>, keep: usize, a: &Value, b: &Value) {
-        let row = match rows.get_mut(a) {
-            Some(r) => r,
-            None => rows.entry(a.clone()).or_default(),
-        };
-        let row = Arc::make_mut(row);
-        match row.get_mut(b) {
-            Some(c) => *c = c.saturating_add(1),
-            None => {
-                row.insert(b.clone(), 1);
-                if row.len() > keep {
-                    // Lowest count goes first; among equal counts, the highest id.
-                    let worst = row
-                        .iter()
-                        .min_by(|x, y| x.1.cmp(y.1).then_with(|| id_order(y.0, x.0)))
-                        .map(|(v, _)| v.clone())
-                        .expect("a full row");
-                    row.remove(&worst);
-                }
-            }
-        }
+/// The id of an item, interned on first sight (with an empty row).
+fn intern(items: &mut Arc<Items>, rows: &mut Vec<Option<Arc<Row>>>, v: &Value) -> u32 {
+    if let Some(id) = items.id(v) {
+        return id;
     }
+    let items = Arc::make_mut(items);
+    let id = items.names.len() as u32;
+    items.names.push(v.clone());
+    items.ids.insert(v.clone(), id);
+    rows.push(None);
+    id
 }
 
 impl Operator for Covisit {
@@ -230,25 +302,33 @@ impl Operator for Covisit {
             }),
         };
         let item = event.field(cx.plan, session.items);
-        if tracked.session.add(session, event.ts, item) {
-            let items = tracked.session.items();
-            let (j, others) = items.split_first().expect("just added");
+        if tracked.session.add(session, event.ts, item) && tracked.session.items().len() > 1 {
+            let Covisit {
+                items, rows, dirty, ..
+            } = self;
+            let (j, others) = tracked.session.items().split_first().expect("just added");
+            let j = intern(items, rows, j);
+            let keep = p.keep as usize;
             for i in others {
-                Covisit::bump(&mut self.rows, p.keep as usize, i, j);
-                Covisit::bump(&mut self.rows, p.keep as usize, j, i);
+                let i = intern(items, rows, i);
+                for (x, y) in [(i, j), (j, i)] {
+                    let row = rows[x as usize].get_or_insert_with(Arc::default);
+                    Arc::make_mut(row).bump(items, keep, y);
+                }
             }
-            self.dirty |= !others.is_empty();
+            *dirty = true;
         }
         if tracked.timer.is_none() {
-            if let Some(end) = tracked.session.end(session) {
-                tracked.timer = Some(end);
-                self.next_order += 1;
-                self.expiry.push(Reverse(Expiry {
-                    due: end,
-                    order: self.next_order,
-                    key: key.clone(),
-                }));
-            }
+            tracked.timer = tracked.session.end(session);
+            let Some(end) = tracked.timer else {
+                return;
+            };
+            self.next_order += 1;
+            self.expiry.push(Reverse(Expiry {
+                due: end,
+                order: self.next_order,
+                key: key.clone(),
+            }));
         }
     }
 

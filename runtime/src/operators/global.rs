@@ -267,6 +267,67 @@ impl GlobalReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::Value;
+
+    fn plan() -> Arc<Plan> {
+        let program = "input key user_id\n\
+            event VIEW { user_id: string, product_id: string }\n\
+            session s gap 1m items product_id last 5\n\
+            covisit cv from s refresh 10s\n\
+            trending hot of VIEW by product_id over 20s every 10s top 3\n";
+        let compiled = nudge_compiler::compile_str("p.nudge", program);
+        Arc::new(compiled.plan.expect("valid"))
+    }
+
+    fn view(user: &str, product: &str, ts: i64) -> Event {
+        Event {
+            ty: nudge_compiler::plan::TypeId(0),
+            ts,
+            source: Arc::from("in"),
+            offset: 0,
+            input: 0,
+            values: vec![Value::str(user), Value::str(product)].into(),
+        }
+    }
+
+    #[test]
+    fn snapshots_are_read_by_time_and_pruned_behind_every_reader() {
+        let plan = plan();
+        let mut g = Global::new(plan.clone());
+        let mut reader = GlobalReader::new(g.published().clone());
+        g.push(&view("u1", "a", 1_000));
+        g.push(&view("u1", "b", 2_000));
+        g.push(&view("u2", "a", 15_000));
+        g.advance_to(45_000);
+        // Trending windows end at 10 s, 20 s, 30 s (20 s: a, b, a), 40 s (a); covisit
+        // published once, at 10 s.
+        reader.sync(9_999);
+        assert!(reader.trending(0).is_none() && reader.covisit(0).is_none());
+        reader.sync(20_000);
+        assert_eq!(
+            reader.trending(0).unwrap().score(&Value::str("a")),
+            Value::Int(2)
+        );
+        assert_eq!(
+            reader
+                .covisit(0)
+                .unwrap()
+                .count(&Value::str("a"), &Value::str("b")),
+            1
+        );
+        reader.sync(40_000);
+        assert_eq!(
+            reader.trending(0).unwrap().score(&Value::str("b")),
+            Value::Int(0)
+        );
+        assert_eq!(g.published().snapshots(), 5);
+        g.published().prune(40_000);
+        assert_eq!(g.published().snapshots(), 2);
+        // The sessions end at their gap.
+        assert_eq!(g.covisits[0].sessions(), 2);
+        g.advance_to(75_000);
+        assert_eq!(g.covisits[0].sessions(), 0);
+    }
 
     #[test]
     fn timeline_finds_the_latest_at_or_before() {

@@ -249,3 +249,16 @@ pub fn ranked<S: PartialOrd>(a: &(Value, S), b: &(Value, S)) -> Ordering {
         .unwrap_or(Ordering::Equal)
         .then_with(|| id_order(&a.0, &b.0))
 }
+
+/// Keeps the first `k` of `items` in `order`, sorted (a selection, then a sort of k).
+pub fn top_k<T>(items: &mut Vec<T>, k: usize, mut order: impl FnMut(&T, &T) -> Ordering) {
+    if k == 0 {
+        items.clear();
+        return;
+    }
+    if items.len() > k {
+        items.select_nth_unstable_by(k - 1, &mut order);
+        items.truncate(k);
+    }
+    items.sort_unstable_by(order);
+}

@@ -312,7 +312,8 @@ impl Operator for ProfileState {
     }
 
     /// When the last windowed value leaves every window; never while an all-time
-    /// feature holds a value.
+    /// feature holds a value; at once (`i64::MIN`) when nothing holds a value (events
+    /// whose values were all null), so that an empty profile is freed.
     fn next_due(&self, cx: Cx<'_>) -> Option<i64> {
         let profile = &cx.plan.profiles[cx.id];
         let mut due: Option<i64> = None;
@@ -330,6 +331,6 @@ impl Operator for ProfileState {
                 due = Some(due.map_or(end, |d| d.max(end)));
             }
         }
-        due
+        Some(due.unwrap_or(i64::MIN))
     }
 }

@@ -13,7 +13,7 @@
 //! default weight 1 included), floats otherwise.
 
 use super::global::{Shared, Timeline};
-use super::{ranked, Cx, Operator};
+use super::{ranked, top_k, Cx, Operator};
 use crate::engine::Output;
 use crate::event::Event;
 use crate::value::{write_json_str, Value};
@@ -161,8 +161,7 @@ impl Trending {
             .filter(|(_, s)| **s > 0.0)
             .map(|(v, s)| (v.clone(), *s))
             .collect();
-        top.sort_unstable_by(ranked);
-        top.truncate(p.top as usize);
+        top_k(&mut top, p.top as usize, ranked);
         self.last_empty = top.is_empty();
         let (ids, top): (Vec<Value>, Vec<f64>) = top.into_iter().unzip();
         let window = TrendingWindow {

@@ -84,6 +84,7 @@ pub struct Outcome {
     pub calls: Vec<(String, String)>,
     /// Models called that have no stand-in, in the order of their first call.
     pub missing: Vec<String>,
+    /// The runner's counts (events read, dead letters, engine counters).
     pub summary: Summary,
 }
 

@@ -40,6 +40,8 @@ struct Report {
     color: bool,
 }
 
+/// `nudge test PATHS... [--accept]`: runs and reports every scenario, then `N passed, M
+/// failed`; `Err` is a usage or I/O problem (exit 2).
 pub fn test(paths: &[PathBuf], accept: bool) -> anyhow::Result<ExitCode> {
     let groups = groups(paths)?;
     let report = Report {
