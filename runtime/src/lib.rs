@@ -14,6 +14,7 @@ pub mod gen;
 pub mod kafka;
 pub mod models;
 pub mod operators;
+pub mod redis_sink;
 pub mod reorder;
 pub mod runner;
 pub mod scenario;

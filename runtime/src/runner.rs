@@ -8,7 +8,7 @@
 //! into file order (§9.1) as the watermark passes them.
 
 use crate::decode::{CsvDecoder, DeadLetter, DeadReason, Decoded, Decoder};
-use crate::engine::{shard_of, Engine, EngineConfig, Output, ShardId, Stats};
+use crate::engine::{shard_of, Engine, EngineConfig, Output, ProfileUpdate, ShardId, Stats};
 use crate::eval::World;
 use crate::event::Event;
 use crate::models::{Calls, ModelCaller, ModelStats, StandIn};
@@ -51,6 +51,16 @@ pub struct RunOptions {
     /// calls, [`crate::models::StandIn`] in tests). `None`: no network; every call gets
     /// its model's fallback (counted as an error).
     pub models: Option<Arc<dyn ModelCaller>>,
+    /// Where profile updates go (`sink redis`: [`crate::redis_sink::RedisSink`]). `None`:
+    /// profiles live in memory only and the engines collect no updates.
+    pub profile_sink: Option<Arc<dyn ProfileSink>>,
+}
+
+/// Takes the profile updates of profiles with a `sink`, from any engine thread. It must
+/// not block for long: the runner calls it between batches.
+pub trait ProfileSink: Send + Sync + std::fmt::Debug {
+    /// Updates in processing order per key (a later one of a key supersedes an earlier).
+    fn offer(&self, updates: Vec<ProfileUpdate>);
 }
 
 /// Where records and dead letters go.
@@ -178,6 +188,7 @@ pub fn run(
                 shards.push(event);
             }
         }
+        shards.offer_profile_updates(opts.profile_sink.as_deref());
         if wm > i64::MIN && active > 0 {
             // The global stage reaches the watermark before any engine does.
             global.advance_to(wm);
@@ -199,6 +210,7 @@ pub fn run(
     }
     global.advance_to(end);
     merger.add(global.take_outputs());
+    shards.offer_profile_updates(opts.profile_sink.as_deref());
     (summary.engine, summary.trace) = shards.finish(end, &mut merger);
     merger.flush_below(MAX_WATERMARK, sink, &mut summary)?;
     summary.models = merger.model_stats();
@@ -433,6 +445,9 @@ impl Shards {
         if n == 1 || opts.trace.is_some() {
             let mut engine = Engine::new(plan.clone(), world.clone(), opts.engine, ShardId::SOLE);
             engine.read_globals(published.clone());
+            if opts.profile_sink.is_some() {
+                engine.collect_profile_updates();
+            }
             if let Some((patterns, key)) = &opts.trace {
                 engine.trace(patterns.clone(), key.clone());
             }
@@ -454,6 +469,10 @@ impl Shards {
                 },
             );
             engine.read_globals(published.clone());
+            let profile_sink = opts.profile_sink.clone();
+            if profile_sink.is_some() {
+                engine.collect_profile_updates();
+            }
             let reply_tx = reply_tx.clone();
             handles.push(thread::spawn(move || {
                 for msg in rx {
@@ -461,6 +480,11 @@ impl Shards {
                         ToShard::Events(events) => {
                             for e in events {
                                 engine.push(e);
+                            }
+                            // Updates come from events only, so the shard offers them
+                            // after each batch, before any later batch's.
+                            if let Some(sink) = &profile_sink {
+                                sink.offer(engine.take_profile_updates());
                             }
                         }
                         ToShard::Advance(t) => {
@@ -525,6 +549,14 @@ impl Shards {
             if !batch.is_empty() {
                 let _ = senders[s].send(ToShard::Events(std::mem::take(batch)));
             }
+        }
+    }
+
+    /// Offers the inline engine's profile updates to the sink (shard threads offer
+    /// their own after each batch).
+    fn offer_profile_updates(&mut self, sink: Option<&dyn ProfileSink>) {
+        if let (Shards::Inline(engine), Some(sink)) = (self, sink) {
+            sink.offer(engine.take_profile_updates());
         }
     }
 

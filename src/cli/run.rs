@@ -3,11 +3,13 @@
 use super::load::{load, Loaded};
 use anyhow::Context;
 use clap::Args;
+use nudge_compiler::plan::Plan;
 use nudge_runtime::decode::DeadLetter;
 use nudge_runtime::engine::{EngineConfig, Output};
 use nudge_runtime::kafka::{self, serve_metrics, KafkaConfig, Metrics, Stop};
 use nudge_runtime::models::{HttpCaller, ModelCaller};
-use nudge_runtime::runner::{self, Input, RunOptions, Sink, Summary};
+use nudge_runtime::redis_sink::{RedisConfig, RedisSink};
+use nudge_runtime::runner::{self, Input, ProfileSink, RunOptions, Sink, Summary};
 use nudge_runtime::world::Resources;
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -15,7 +17,7 @@ use std::io::{self, BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -73,9 +75,86 @@ pub struct RunArgs {
     /// repeat for several.
     #[arg(long = "kafka-property", value_name = "KEY=VALUE", requires = "brokers", value_parser = parse_property)]
     kafka_properties: Vec<(String, String)>,
+    /// Keep the hashes of profiles with `sink redis` current on this server
+    /// (`redis://HOST:PORT[/DB]`); without it, profiles live in memory only.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
+    /// Distinct keys waiting for Redis at most (while it is slow or down); updates of
+    /// further keys are dropped and counted.
+    #[arg(long, value_name = "KEYS", default_value_t = RedisConfig::DEFAULT_MAX_BACKLOG_KEYS, requires = "redis")]
+    redis_max_backlog: usize,
+    /// At the end of a run, how long to wait for the Redis backlog to be written
+    /// (`30s`, `500ms`, `2m`).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_wait, requires = "redis")]
+    redis_drain_timeout: Duration,
     /// Kafka mode: serve Prometheus metrics on this address (`GET /metrics`).
     #[arg(long, value_name = "HOST:PORT", requires = "brokers")]
     metrics_addr: Option<String>,
+}
+
+/// `30s`, `500ms`, `2m`, or a number of seconds.
+fn parse_wait(s: &str) -> Result<Duration, String> {
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 30s or 500ms"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "" | "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        _ => Err(format!("`{s}` is not a duration like 30s or 500ms")),
+    }
+}
+
+/// Starts the Redis sink when `--redis` is given and some profile has `sink redis`;
+/// says once on stderr when one of them is off.
+fn start_redis(args: &RunArgs, plan: &Arc<Plan>) -> anyhow::Result<Option<Arc<RedisSink>>> {
+    let sinks: Vec<&str> = plan
+        .profiles
+        .iter()
+        .filter(|p| p.sink_redis.is_some())
+        .map(|p| p.name.as_str())
+        .collect();
+    match (&args.redis, sinks.is_empty()) {
+        (None, true) => Ok(None),
+        (None, false) => {
+            eprintln!(
+                "nudge: no --redis given: the Redis sink of profile {} is off (profiles are kept in memory only)",
+                sinks.join(", ")
+            );
+            Ok(None)
+        }
+        (Some(_), true) => {
+            eprintln!("nudge: --redis: no profile has `sink redis`; nothing will be written");
+            Ok(None)
+        }
+        (Some(url), false) => {
+            let cfg = RedisConfig {
+                max_backlog_keys: args.redis_max_backlog.max(1),
+                ..RedisConfig::new(url)
+            };
+            Ok(Some(RedisSink::start(plan.clone(), cfg)?))
+        }
+    }
+}
+
+/// Waits for the Redis backlog and says what the sink did.
+fn finish_redis(sink: Option<Arc<RedisSink>>, wait: Duration) {
+    let Some(sink) = sink else {
+        return;
+    };
+    let s = sink.finish(wait);
+    eprintln!(
+        "nudge: redis: {} profile updates, {} hashes written in {} pipelines, {} coalesced, {} retries, {} dropped (backlog full), {} refused, {} not written",
+        s.updates, s.writes, s.batches, s.coalesced, s.retries, s.dropped, s.rejected, s.unwritten
+    );
+    if s.dropped + s.rejected + s.unwritten > 0 {
+        eprintln!(
+            "nudge: redis: some hashes are not current{}",
+            s.last_error
+                .map_or_else(String::new, |e| format!(" (last error: {e})"))
+        );
+    }
 }
 
 fn parse_property(s: &str) -> Result<(String, String), String> {
@@ -109,6 +188,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             HttpCaller::new(&plan).context("cannot start the model client")?,
         ))
     };
+    let plan = Arc::new(plan);
+    let redis = start_redis(&args, &plan)?;
+    let profile_sink = redis.clone().map(|r| r as Arc<dyn ProfileSink>);
     if args.brokers.is_some() {
         let opts = RunOptions {
             engine: EngineConfig {
@@ -116,9 +198,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 max_group_len: args.max_group_len.max(1),
             },
             models,
+            profile_sink,
             ..RunOptions::default()
         };
-        return run_kafka(&args, plan, resources, &opts);
+        let code = run_kafka(&args, plan, resources, &opts);
+        finish_redis(redis, args.redis_drain_timeout);
+        return code;
     }
     let mut inputs = Vec::new();
     for name in &args.inputs {
@@ -133,25 +218,21 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         },
         decode_only: args.decode_only,
         models,
+        profile_sink,
         ..RunOptions::default()
     };
     let mut sink = FileSink::new(&args.output, args.dead_letter.as_deref())?;
-    let summary = runner::run(
-        Arc::new(plan),
-        Arc::new(resources),
-        inputs,
-        &opts,
-        &mut sink,
-    )?;
+    let summary = runner::run(plan, Arc::new(resources), inputs, &opts, &mut sink)?;
     sink.finish()?;
     sink.print_summary(&summary);
+    finish_redis(redis, args.redis_drain_timeout);
     Ok(ExitCode::SUCCESS)
 }
 
 /// Kafka mode: runs until SIGINT/SIGTERM, then flushes, commits and exits 0.
 fn run_kafka(
     args: &RunArgs,
-    plan: nudge_compiler::plan::Plan,
+    plan: Arc<Plan>,
     resources: Resources,
     opts: &RunOptions,
 ) -> anyhow::Result<ExitCode> {
@@ -185,14 +266,7 @@ fn run_kafka(
         cfg.group
     );
     let started = Instant::now();
-    let s = kafka::run(
-        Arc::new(plan),
-        Arc::new(resources),
-        opts,
-        &cfg,
-        &stop,
-        metrics,
-    )?;
+    let s = kafka::run(plan, Arc::new(resources), opts, &cfg, &stop, metrics)?;
     eprintln!(
         "nudge: stopped after {:.1} s: {} records read, {} events, {} ignored, {} dead letters, {} records out; offsets committed",
         started.elapsed().as_secs_f64(),

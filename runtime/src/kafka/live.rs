@@ -10,7 +10,7 @@ use crate::engine::{Engine, ShardId};
 use crate::eval::World;
 use crate::operators::Global;
 use crate::reorder::{Reorder, MAX_WATERMARK, MIN_WATERMARK};
-use crate::runner::{Merger, RunOptions, Sink, Summary};
+use crate::runner::{Merger, ProfileSink, RunOptions, Sink, Summary};
 use nudge_compiler::plan::Plan;
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::message::Message;
@@ -101,6 +101,8 @@ struct Live {
     clock: i64,
     summary: Summary,
     metrics: Arc<Metrics>,
+    /// Where profile updates go (`sink redis`), drained each tick.
+    profile_sink: Option<Arc<dyn ProfileSink>>,
 }
 
 impl Live {
@@ -114,6 +116,9 @@ impl Live {
         let global = Global::new(plan.clone());
         let mut engine = Engine::new(plan.clone(), world, opts.engine, ShardId::SOLE);
         engine.read_globals(global.published().clone());
+        if opts.profile_sink.is_some() {
+            engine.collect_profile_updates();
+        }
         let mut reorder = Reorder::new(parts.len(), plan.input.lateness_ms);
         for input in 0..parts.len() {
             reorder.set_active(input as u32, false);
@@ -140,6 +145,7 @@ impl Live {
             clock: MIN_WATERMARK,
             summary: Summary::default(),
             metrics,
+            profile_sink: opts.profile_sink.clone(),
         }
     }
 
@@ -256,6 +262,9 @@ impl Live {
             while let Some(event) = self.reorder.pop_ready(wm) {
                 self.global.push(&event);
                 self.engine.push(event);
+            }
+            if let Some(sink) = &self.profile_sink {
+                sink.offer(self.engine.take_profile_updates());
             }
             if wm > self.clock && wm != MAX_WATERMARK {
                 self.clock = wm;

@@ -79,6 +79,16 @@ impl Backlog {
         self.pending.len()
     }
 
+    /// Whether a newer update of `u`'s key is waiting.
+    pub fn has_newer(&self, u: &ProfileUpdate) -> bool {
+        self.pending.contains_key(&(u.profile, u.key.clone()))
+    }
+
+    /// Keys not written yet: waiting, or being written.
+    pub fn unwritten(&self) -> usize {
+        self.pending.len() + self.in_flight
+    }
+
     pub fn is_empty(&self) -> bool {
         self.pending.is_empty()
     }

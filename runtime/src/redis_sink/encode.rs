@@ -126,6 +126,9 @@ mod tests {
         assert_eq!(w.set.len(), 2);
         let list = Value::list(vec![Value::str("a"), Value::Int(1)]);
         assert_eq!(field_text(&list, &plan).as_deref(), Some(r#"["a", 1]"#));
-        assert_eq!(field_text(&Value::Bool(true), &plan).as_deref(), Some("true"));
+        assert_eq!(
+            field_text(&Value::Bool(true), &plan).as_deref(),
+            Some("true")
+        );
     }
 }
