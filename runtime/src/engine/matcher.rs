@@ -96,6 +96,10 @@ impl Core {
                 if run.is_complete(pattern) {
                     completed.push(st.runs.len());
                 }
+                if st.runs.capacity() == 0 {
+                    // Most keys have one run at a time: do not reserve room for four.
+                    st.runs.reserve_exact(1);
+                }
                 st.runs.push(run);
             }
         }

@@ -124,15 +124,16 @@ impl KeyGroup {
 struct KeyState {
     /// Events of this key seen since the state was created (for `then next`).
     seq: u64,
-    /// Parallel to the group's `patterns`.
-    pats: Vec<PatState>,
+    /// The states of the group's patterns that hold something, as (slot in the group's
+    /// `patterns`, state), in slot order: most keys have one busy pattern at a time.
+    pats: Vec<(u32, PatState)>,
     /// Parallel to the group's `ops`; `None` while an operator holds nothing for the key.
     ops: Vec<Option<KeyedSlot>>,
 }
 
 impl KeyState {
     fn is_empty(&self) -> bool {
-        self.pats.iter().all(PatState::is_empty) && self.ops.iter().all(Option::is_none)
+        self.pats.iter().all(|(_, st)| st.is_empty()) && self.ops.iter().all(Option::is_none)
     }
 }
 
@@ -374,7 +375,7 @@ impl Engine {
             .iter()
             .flat_map(|g| g.keys.values())
             .flat_map(|k| k.pats.iter())
-            .map(|p| p.runs.len())
+            .map(|(_, p)| p.runs.len())
             .sum()
     }
 
@@ -387,7 +388,7 @@ impl Engine {
             .iter()
             .flat_map(|g| g.keys.values())
             .flat_map(|k| k.pats.iter())
-            .flat_map(|p| p.runs.iter());
+            .flat_map(|(_, p)| p.runs.iter());
         for run in runs {
             if let Some(m) = min.get_mut(run.origin.0 as usize) {
                 *m = Some(m.map_or(run.origin.1, |o| o.min(run.origin.1)));
@@ -458,11 +459,10 @@ impl Engine {
                 if !group.starts[event.ty.index()] && op_slots.is_empty() {
                     return;
                 }
-                let npats = group.patterns.len();
                 let nops = group.ops.len();
                 group.keys.entry(key.clone()).or_insert_with(|| KeyState {
                     seq: 0,
-                    pats: (0..npats).map(|_| PatState::default()).collect(),
+                    pats: Vec::new(),
                     ops: (0..nops).map(|_| None).collect(),
                 })
             }
@@ -506,11 +506,25 @@ impl Engine {
             );
         }
         let view = env.view(&group.ops, &ks.ops, event.ts);
-        for (slot, st) in ks.pats.iter_mut().enumerate() {
-            let p = group.patterns[slot];
+        let mut j = 0;
+        for (slot, &p) in group.patterns.iter().enumerate() {
+            let held = ks.pats.get(j).is_some_and(|(s, _)| *s as usize == slot);
+            if !held {
+                // A pattern with nothing for this key only wakes up for its first step.
+                if !core.plan.patterns[p].steps[0].types.contains(&event.ty) {
+                    continue;
+                }
+                ks.pats.insert(j, (slot as u32, PatState::default()));
+            }
+            let st = &mut ks.pats[j].1;
             // Deadlines move only when a run changed.
             if core.push_pattern(p, st, key, event, seq, &view) {
                 core.schedule(gi, slot, p, key, st);
+            }
+            if st.is_empty() {
+                ks.pats.remove(j);
+            } else {
+                j += 1;
             }
         }
         if ks.is_empty() {
@@ -553,7 +567,10 @@ impl Engine {
                 }
             }
             TimerClass::Pattern => {
-                let st = &mut ks.pats[slot];
+                let Some(j) = ks.pats.iter().position(|(s, _)| *s as usize == slot) else {
+                    return;
+                };
+                let st = &mut ks.pats[j].1;
                 if st.timer != Some(timer.due) {
                     return;
                 }
@@ -563,6 +580,9 @@ impl Engine {
                 let p = group.patterns[slot];
                 core.fire_pattern(p, st, &timer.key, timer.due, &view);
                 core.schedule(gi, slot, p, &timer.key, st);
+                if st.is_empty() {
+                    ks.pats.remove(j);
+                }
             }
         }
         if ks.is_empty() {
