@@ -459,6 +459,41 @@ pub enum Expr {
     Model(ModelId, Box<Expr>),
 }
 
+impl Expr {
+    /// Calls `f` on this expression and every expression inside it, parents first.
+    pub fn walk(&self, f: &mut impl FnMut(&Expr)) {
+        f(self);
+        match self {
+            Expr::Unary(_, a)
+            | Expr::Member(a, _)
+            | Expr::TableRow(_, a)
+            | Expr::TrendingScore(_, a)
+            | Expr::Model(_, a) => a.walk(f),
+            Expr::Binary(_, a, b)
+            | Expr::Index(a, b)
+            | Expr::Similar(_, a, b)
+            | Expr::Recommend(_, a, b) => {
+                a.walk(f);
+                b.walk(f);
+            }
+            Expr::Call(_, args) | Expr::List(args) => args.iter().for_each(|a| a.walk(f)),
+            Expr::Record(fields) => fields.iter().for_each(|(_, a)| a.walk(f)),
+            Expr::Const(_)
+            | Expr::Field(_)
+            | Expr::Pseudo(_)
+            | Expr::Key
+            | Expr::Bound(_)
+            | Expr::BoundField(..)
+            | Expr::BoundPseudo(..)
+            | Expr::GroupField(..)
+            | Expr::GroupPseudo(..)
+            | Expr::Session(..)
+            | Expr::TrendingItems(_)
+            | Expr::Profile(..) => {}
+        }
+    }
+}
+
 /// What a session exposes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

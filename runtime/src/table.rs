@@ -1,5 +1,6 @@
 //! `table` declarations: rows loaded once from CSV or JSON lines, looked up by key.
 
+use crate::decode::typed_cell;
 use crate::value::Value;
 use nudge_compiler::plan::TablePlan;
 use rustc_hash::FxHashMap;
@@ -72,32 +73,9 @@ impl Table {
     }
 }
 
-/// Types one CSV cell by its column type; `Err` with a reason when it does not fit.
+/// Types one CSV cell by its column type, as event cells are typed.
 fn csv_cell(cell: &str, ty: &str) -> Result<Value, String> {
-    if cell.is_empty() {
-        return Ok(Value::Null);
-    }
-    let bad = || format!("`{cell}` is not a {ty}");
-    match ty {
-        "string" => Ok(Value::str(cell)),
-        "int" => cell
-            .parse::<i64>()
-            .map(Value::Int)
-            .or_else(|_| match cell.parse::<f64>() {
-                Ok(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Value::Int(f as i64)),
-                _ => Err(bad()),
-            }),
-        "float" => cell.parse::<f64>().map(Value::Float).map_err(|_| bad()),
-        "bool" => match cell {
-            "true" => Ok(Value::Bool(true)),
-            "false" => Ok(Value::Bool(false)),
-            _ => Err(bad()),
-        },
-        _ => match serde_json::from_str::<serde_json::Value>(cell) {
-            Ok(j @ serde_json::Value::Array(_)) => Ok(Value::from_json(&j)),
-            _ => Err(bad()),
-        },
-    }
+    typed_cell(cell, ty).ok_or_else(|| format!("`{cell}` is not a {ty}"))
 }
 
 fn json_cell(v: Option<&serde_json::Value>, ty: &str) -> Result<Value, String> {

@@ -20,14 +20,14 @@ pub(crate) fn project(
 ) {
     let mut uses = Vec::new();
     for cond in steps.iter().filter_map(|s| s.cond.as_ref()) {
-        walk(cond, &mut |e| uses.push(e.clone()));
+        cond.walk(&mut |e| uses.push(e.clone()));
     }
     for cond in guards.iter().filter_map(|g| g.cond.as_ref()) {
-        walk(cond, &mut |e| uses.push(e.clone()));
+        cond.walk(&mut |e| uses.push(e.clone()));
     }
     let mut last_uses = Vec::new();
     for (_, e) in &emit.fields {
-        walk(e, &mut |e| match e {
+        e.walk(&mut |e| match e {
             Expr::Field(_) | Expr::Pseudo(_) => last_uses.push(e.clone()),
             _ => uses.push(e.clone()),
         });
@@ -72,38 +72,5 @@ fn rank(p: Pseudo) -> u8 {
         Pseudo::Type => 0,
         Pseudo::Ts => 1,
         Pseudo::Source => 2,
-    }
-}
-
-/// Calls `f` on every node of `e`, parents first.
-fn walk(e: &Expr, f: &mut impl FnMut(&Expr)) {
-    f(e);
-    match e {
-        Expr::Unary(_, a)
-        | Expr::Member(a, _)
-        | Expr::TableRow(_, a)
-        | Expr::TrendingScore(_, a)
-        | Expr::Model(_, a) => walk(a, f),
-        Expr::Binary(_, a, b)
-        | Expr::Index(a, b)
-        | Expr::Similar(_, a, b)
-        | Expr::Recommend(_, a, b) => {
-            walk(a, f);
-            walk(b, f);
-        }
-        Expr::Call(_, args) | Expr::List(args) => args.iter().for_each(|a| walk(a, f)),
-        Expr::Record(fields) => fields.iter().for_each(|(_, a)| walk(a, f)),
-        Expr::Const(_)
-        | Expr::Field(_)
-        | Expr::Pseudo(_)
-        | Expr::Key
-        | Expr::Bound(_)
-        | Expr::BoundField(..)
-        | Expr::BoundPseudo(..)
-        | Expr::GroupField(..)
-        | Expr::GroupPseudo(..)
-        | Expr::Session(..)
-        | Expr::TrendingItems(_)
-        | Expr::Profile(..) => {}
     }
 }

@@ -205,6 +205,13 @@ impl CsvDecoder {
     }
 }
 
+/// A CSV cell typed as a field of the type named `ty` (`string`, `int`, ...), by the
+/// rules of event cells (LANGUAGE.md §11); `None` when it does not read as one. Tables
+/// use it too, so a catalog cell reads exactly like an event cell.
+pub fn typed_cell(cell: &str, ty: &str) -> Option<Value> {
+    convert_cell(cell, Kind::of(ty))
+}
+
 /// A cell as a field of `kind`: `None` when it does not read as one.
 fn convert_cell(cell: &str, kind: Kind) -> Option<Value> {
     if cell.is_empty() {

@@ -33,7 +33,7 @@ mod differential;
 #[cfg(test)]
 mod tests;
 
-pub use self::csv::CsvDecoder;
+pub use self::csv::{typed_cell, CsvDecoder};
 pub use self::json::Decoder;
 
 use crate::event::Event;

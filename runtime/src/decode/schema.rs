@@ -14,7 +14,7 @@ pub(super) enum Kind {
 }
 
 impl Kind {
-    fn of(ty: &str) -> Kind {
+    pub(super) fn of(ty: &str) -> Kind {
         match ty {
             "string" => Kind::Str,
             "int" => Kind::Int,

@@ -117,7 +117,7 @@ impl KeyedOp {
             let guards = p.guards.iter().filter_map(|g| g.cond.as_ref());
             let emits = p.emit.fields.iter().map(|(_, e)| e);
             for e in conds.chain(guards).chain(emits) {
-                visit(e, &mut |e| match e {
+                e.walk(&mut |e| match e {
                     Expr::Session(id, _) => read.push(KeyedOp::Session(*id)),
                     Expr::Profile(id, _) => read.push(KeyedOp::Profile(*id)),
                     _ => {}
@@ -169,28 +169,6 @@ impl KeyedOp {
                 KeyedState::Profile(ProfileState::new(&plan.profiles[p.index()]))
             }
         }
-    }
-}
-
-/// Calls `f` on `e` and every expression inside it.
-fn visit(e: &Expr, f: &mut impl FnMut(&Expr)) {
-    f(e);
-    match e {
-        Expr::Unary(_, a)
-        | Expr::Member(a, _)
-        | Expr::TableRow(_, a)
-        | Expr::TrendingScore(_, a)
-        | Expr::Model(_, a) => visit(a, f),
-        Expr::Binary(_, a, b)
-        | Expr::Index(a, b)
-        | Expr::Similar(_, a, b)
-        | Expr::Recommend(_, a, b) => {
-            visit(a, f);
-            visit(b, f);
-        }
-        Expr::Call(_, args) | Expr::List(args) => args.iter().for_each(|a| visit(a, f)),
-        Expr::Record(fields) => fields.iter().for_each(|(_, a)| visit(a, f)),
-        _ => {}
     }
 }
 
