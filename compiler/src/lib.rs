@@ -8,6 +8,7 @@
 //! into the [`plan::Plan`] ([`nfa`]).
 
 pub mod check;
+pub mod diff;
 pub mod load;
 pub mod nfa;
 pub mod plan;

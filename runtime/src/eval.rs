@@ -17,7 +17,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 /// What a run has bound to a step name.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub enum Bound {
     /// Not (yet) bound.
     #[default]

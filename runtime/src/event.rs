@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 /// One accepted event. Fields are in the slots of its type's schema
 /// ([`nudge_compiler::plan::EventPlan::fields`] order); a missing field is `Null`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Event {
     pub ty: TypeId,
     /// Event time, epoch milliseconds.

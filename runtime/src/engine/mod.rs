@@ -15,11 +15,13 @@ mod emit;
 mod matcher;
 mod output;
 mod run;
+mod snapshot;
 pub mod trace;
 mod updates;
 
 pub use output::{Output, PendingCall};
 pub use run::{DeadlineKind, Reaction, Run};
+pub use snapshot::{Restored, Snapshot};
 pub use trace::{EventRef, Trace, TraceEvent};
 pub use updates::ProfileUpdate;
 
@@ -53,7 +55,7 @@ impl Default for EngineConfig {
 }
 
 /// Counters of one engine.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stats {
     pub events: u64,
     pub matches: u64,
@@ -132,12 +134,20 @@ struct KeyState {
 }
 
 impl KeyState {
+    fn new(nops: usize) -> KeyState {
+        KeyState {
+            seq: 0,
+            pats: Vec::new(),
+            ops: (0..nops).map(|_| None).collect(),
+        }
+    }
+
     fn is_empty(&self) -> bool {
         self.pats.iter().all(|(_, st)| st.is_empty()) && self.ops.iter().all(Option::is_none)
     }
 }
 
-#[derive(Default)]
+#[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
 struct PatState {
     runs: Vec<Run>,
     cooldown_until: Option<i64>,
@@ -166,7 +176,7 @@ struct Timer {
 }
 
 /// What a timer is for; the order of the variants is the firing order at one instant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum TimerClass {
     /// A session gap or a profile's last window end.
     Operator,
@@ -460,11 +470,10 @@ impl Engine {
                     return;
                 }
                 let nops = group.ops.len();
-                group.keys.entry(key.clone()).or_insert_with(|| KeyState {
-                    seq: 0,
-                    pats: Vec::new(),
-                    ops: (0..nops).map(|_| None).collect(),
-                })
+                group
+                    .keys
+                    .entry(key.clone())
+                    .or_insert_with(|| KeyState::new(nops))
             }
         };
         ks.seq += 1;

@@ -20,7 +20,7 @@ pub enum DeadlineKind {
 }
 
 /// One in-flight partial match.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Run {
     /// Start order within the shard (earlier-started runs have smaller ids).
     pub id: u64,

@@ -173,7 +173,7 @@ impl KeyedOp {
 }
 
 /// One key's state of one keyed operator.
-#[derive(Debug)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum KeyedState {
     Session(SessionState),
     Profile(ProfileState),

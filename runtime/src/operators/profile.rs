@@ -26,12 +26,12 @@ use std::collections::VecDeque;
 const BUCKETS: i64 = 60;
 
 /// One key's profile: one state per feature, in feature order.
-#[derive(Debug)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ProfileState {
     features: Box<[Feature]>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum Feature {
     AllTime(Acc),
     AllTimeDistinct(FxHashSet<Value>),
@@ -42,7 +42,7 @@ enum Feature {
 }
 
 /// A partial aggregate of some events' values.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum Acc {
     Count(u64),
     /// An integer sum until a float arrives.

@@ -12,7 +12,7 @@ use crate::value::Value;
 use nudge_compiler::plan::{SessionAttr, SessionPlan};
 
 /// One key's current session. `Default` is "no session" (nothing seen yet).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SessionState {
     /// Distinct item values, most recent first (at most the plan's `last`).
     items: Vec<Value>,

@@ -16,7 +16,7 @@ use nudge_compiler::plan::{
 use std::sync::Arc;
 
 /// A keyed operator's state for one key, with the time of its pending timer entry.
-#[derive(Debug)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct KeyedSlot {
     pub state: KeyedState,
     pub timer: Option<i64>,
