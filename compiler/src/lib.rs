@@ -5,7 +5,9 @@
 //! bindings), checks types and the placement rules of the language, collects every
 //! diagnostic of the program in one pass ([`check`]), and lowers each pattern to an NFA
 //! (a petgraph graph, checked and exportable as text, dot, mermaid or json) flattened
-//! into the [`plan::Plan`] ([`nfa`]).
+//! into the [`plan::Plan`] ([`nfa`]). [`diff`] compares two plans, so a running service
+//! can swap programs or restore an older program's checkpoint and keep the state of what
+//! did not change.
 
 pub mod check;
 pub mod diff;

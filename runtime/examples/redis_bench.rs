@@ -117,6 +117,7 @@ fn main() {
                     Value::Int(1_799_000_000_000),
                 ]
                 .into(),
+                partition: 0,
             })
             .collect();
         sink.offer(updates);

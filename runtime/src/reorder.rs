@@ -136,16 +136,6 @@ impl Reorder {
         self.inputs[input as usize].watermark(self.lateness)
     }
 
-    /// Per input, the smallest offset of an event still waiting in the buffer.
-    pub fn buffered_min_offsets(&self) -> Vec<Option<u64>> {
-        let mut min = vec![None; self.inputs.len()];
-        for Reverse(p) in &self.buffer {
-            let m: &mut Option<u64> = &mut min[p.0.input as usize];
-            *m = Some(m.map_or(p.0.offset, |o: u64| o.min(p.0.offset)));
-        }
-        min
-    }
-
     /// The program's watermark: the minimum over the active inputs.
     pub fn watermark(&self) -> i64 {
         self.inputs
@@ -164,6 +154,45 @@ impl Reorder {
             }
             _ => None,
         }
+    }
+
+    /// Live mode: the events of `input` still waiting, in no particular order.
+    pub fn buffered_of(&self, input: u32) -> Vec<Arc<Event>> {
+        self.buffer
+            .iter()
+            .filter(|Reverse(p)| p.0.input == input)
+            .map(|Reverse(p)| p.0.clone())
+            .collect()
+    }
+
+    /// Live mode: removes the waiting events of `inputs` (a partition moving away) and
+    /// forgets their clocks.
+    pub fn remove_inputs(&mut self, inputs: &[u32]) {
+        self.buffer
+            .retain(|Reverse(p)| !inputs.contains(&p.0.input));
+        for &i in inputs {
+            let clock = &mut self.inputs[i as usize];
+            clock.max_ts = None;
+            clock.idle_advance = 0;
+        }
+    }
+
+    /// Live mode: the greatest ts `input` has delivered (what its watermark is made of).
+    pub fn max_ts(&self, input: u32) -> Option<i64> {
+        self.inputs[input as usize].max_ts
+    }
+
+    /// Live mode: gives `input` the clock of a restored checkpoint.
+    pub fn restore_max_ts(&mut self, input: u32, max_ts: Option<i64>) {
+        let clock = &mut self.inputs[input as usize];
+        clock.max_ts = max_ts;
+        clock.idle_advance = 0;
+    }
+
+    /// Live mode: puts a restored waiting event back, without the lateness check (it
+    /// was accepted before).
+    pub fn restore_event(&mut self, event: Arc<Event>) {
+        self.buffer.push(Reverse(Pending(event)));
     }
 
     /// Events waiting in the buffer.

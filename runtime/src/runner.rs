@@ -61,6 +61,12 @@ pub struct RunOptions {
 pub trait ProfileSink: Send + Sync + std::fmt::Debug {
     /// Updates in processing order per key (a later one of a key supersedes an earlier).
     fn offer(&self, updates: Vec<ProfileUpdate>);
+    /// The updates from `partition` (see [`ProfileUpdate::partition`]) not written
+    /// yet, for a checkpoint to carry (Kafka mode). With `release`, the waiting ones
+    /// are also dropped here: the partition's next owner writes them.
+    fn unwritten(&self, _partition: i32, _release: bool) -> Vec<ProfileUpdate> {
+        Vec::new()
+    }
 }
 
 /// Where records and dead letters go.

@@ -68,9 +68,14 @@ pub struct RunArgs {
     /// Kafka mode: the consumer group (processes of one group share the partitions).
     #[arg(long, requires = "brokers")]
     group: Option<String>,
-    /// Kafka mode: where checkpoints will go (not written yet: state is rebuilt by replay).
+    /// Kafka mode: a directory for checkpoints (also written to the topic
+    /// `GROUP.checkpoints`, which another machine restores from).
     #[arg(long, requires = "brokers")]
     state_dir: Option<PathBuf>,
+    /// Kafka mode: how often every owned partition is checkpointed and its offsets
+    /// committed (`10s`, `500ms`, `2m`).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_wait, requires = "brokers")]
+    checkpoint_interval: Duration,
     /// Kafka mode: a librdkafka property for every client (e.g. `security.protocol=SASL_SSL`);
     /// repeat for several.
     #[arg(long = "kafka-property", value_name = "KEY=VALUE", requires = "brokers", value_parser = parse_property)]
@@ -244,13 +249,10 @@ fn run_kafka(
         dead_letter_topic: required(&args.dead_letter_topic),
         group: required(&args.group),
         properties: args.kafka_properties.clone(),
+        state_dir: args.state_dir.clone(),
+        checkpoint_interval: args.checkpoint_interval,
         ..KafkaConfig::new("", &[], "", "", "")
     };
-    if let Some(dir) = &args.state_dir {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create state dir {}", dir.display()))?;
-        eprintln!("nudge: --state-dir: checkpoints are not written yet; state is rebuilt by replay from the committed offsets");
-    }
     warn_on_key_mismatch(&plan);
     let metrics = Arc::new(Metrics::default());
     if let Some(addr) = &args.metrics_addr {
@@ -268,7 +270,7 @@ fn run_kafka(
     let started = Instant::now();
     let s = kafka::run(plan, Arc::new(resources), opts, &cfg, &stop, metrics)?;
     eprintln!(
-        "nudge: stopped after {:.1} s: {} records read, {} events, {} ignored, {} dead letters, {} records out; offsets committed",
+        "nudge: stopped after {:.1} s: {} records read, {} events, {} ignored, {} dead letters, {} records out; checkpointed and committed",
         started.elapsed().as_secs_f64(),
         s.read,
         s.accepted,

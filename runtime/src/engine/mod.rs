@@ -389,24 +389,6 @@ impl Engine {
             .sum()
     }
 
-    /// Per input (index < `inputs`), the smallest offset of an event that started a run
-    /// still in flight: where a replay must start to rebuild the runs (Kafka commits).
-    pub fn run_origins(&self, inputs: usize) -> Vec<Option<u64>> {
-        let mut min: Vec<Option<u64>> = vec![None; inputs];
-        let runs = self
-            .groups
-            .iter()
-            .flat_map(|g| g.keys.values())
-            .flat_map(|k| k.pats.iter())
-            .flat_map(|(_, p)| p.runs.iter());
-        for run in runs {
-            if let Some(m) = min.get_mut(run.origin.0 as usize) {
-                *m = Some(m.map_or(run.origin.1, |o| o.min(run.origin.1)));
-            }
-        }
-        min
-    }
-
     /// Keys holding state in this shard.
     pub fn keys_alive(&self) -> usize {
         self.groups.iter().map(|g| g.keys.len()).sum()
@@ -501,6 +483,7 @@ impl Engine {
                         key: key.clone(),
                         ts: event.ts,
                         features,
+                        partition: 0,
                     });
                 }
             }

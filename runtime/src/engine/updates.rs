@@ -10,7 +10,7 @@ use crate::value::Value;
 use nudge_compiler::plan::ProfileId;
 
 /// A key's profile right after one of its events.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProfileUpdate {
     pub profile: ProfileId,
     pub key: Value,
@@ -18,4 +18,7 @@ pub struct ProfileUpdate {
     pub ts: i64,
     /// Every feature, in declaration order, as patterns would read it at `ts`.
     pub features: Box<[Value]>,
+    /// Kafka mode: the input partition number (the task) whose events made it, so that
+    /// its checkpoint can carry it while unwritten; 0 elsewhere.
+    pub partition: i32,
 }

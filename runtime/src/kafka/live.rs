@@ -1,32 +1,39 @@
 //! The live loop: polls the group consumer, decodes, orders by per-partition watermarks
-//! (moving idle partitions by wall-clock time), drives the global stage and the engine,
-//! and produces what the watermark has passed; on stop, flushes and commits.
+//! (moving idle partitions by wall-clock time), drives the global stage and one engine
+//! per task, produces what the watermark has passed, and checkpoints.
+//!
+//! A task is a partition number P: partition P of every input topic. Input topics are
+//! keyed by the pattern key with the same partition count (co-partitioned), so a key's
+//! events are all in one task, and the range assignor gives a task's partitions to one
+//! process. Each task has its own engine, so that its state can be checkpointed, moved to
+//! another process and restored without touching the other tasks. One watermark (the
+//! minimum over the owned partitions) drives them all.
 
+use super::checkpoint::{now_ms, Checkpoint, Store};
 use super::sink::KafkaSink;
-use super::source::{self, Change, GroupConsumer, Partitions};
+use super::source::{self, GroupConsumer, Partitions, Rebalancer};
 use super::{Error, KafkaConfig, Metrics, Stop};
 use crate::decode::{DeadLetter, DeadReason, Decoded, Decoder};
-use crate::engine::{Engine, ShardId};
+use crate::engine::{Engine, ShardId, Stats};
 use crate::eval::World;
 use crate::operators::Global;
 use crate::reorder::{Reorder, MAX_WATERMARK, MIN_WATERMARK};
-use crate::runner::{Merger, ProfileSink, RunOptions, Sink, Summary};
+use crate::runner::{Merger, ProfileSink, RunOptions, Summary};
 use nudge_compiler::plan::Plan;
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Records polled before the loop moves the clock.
 const POLL_BATCH: usize = 4096;
 
-/// Runs `plan` on Kafka until `stop` is requested, then produces every finished record,
-/// waits for the brokers' acknowledgements, commits and returns what the run did.
-///
-/// One engine (`opts.shards` is not used yet); scale out with more processes in the
-/// group.
+/// Runs `plan` on Kafka until `stop` is requested, then checkpoints every owned task
+/// (after producing every finished record and waiting for the brokers' acknowledgements),
+/// commits and returns what the run did.
 pub fn run(
     plan: Arc<Plan>,
     world: Arc<dyn World + Send + Sync>,
@@ -37,16 +44,20 @@ pub fn run(
 ) -> Result<Summary, Error> {
     let consumer = source::consumer(cfg)?;
     let parts = Partitions::fetch(&consumer, &cfg.topics)?;
+    let store = Store::open(cfg)?;
+    let sink = KafkaSink::new(cfg, metrics.clone())?;
+    let live = Arc::new(Shared(Mutex::new(Live::new(
+        plan, world, opts, parts, metrics, sink, store,
+    ))));
+    consumer.context().set_handler(live.clone());
     let topics: Vec<&str> = cfg.topics.iter().map(String::as_str).collect();
     consumer.subscribe(&topics)?;
-    let mut sink = KafkaSink::new(cfg, metrics.clone())?;
-    let mut live = Live::new(plan, world, opts, parts, metrics);
+    let mut next_checkpoint = Instant::now() + cfg.checkpoint_interval;
     while !stop.is_stopped() {
         let mut timeout = cfg.tick;
         for _ in 0..POLL_BATCH {
-            let polled = consumer.poll(timeout);
-            live.apply(consumer.context().take(), Instant::now());
-            match polled {
+            // No lock across the poll: a rebalance handled inside it takes the lock.
+            match consumer.poll(timeout) {
                 None => break,
                 Some(Err(e)) => {
                     eprintln!("nudge: kafka: {e}");
@@ -54,24 +65,64 @@ pub fn run(
                 }
                 Some(Ok(msg)) => {
                     let offset = msg.offset().max(0) as u64;
-                    live.record(
-                        msg.topic(),
-                        msg.partition(),
-                        offset,
-                        msg.payload(),
-                        &mut sink,
-                    )?;
+                    live.lock()
+                        .record(msg.topic(), msg.partition(), offset, msg.payload())?;
                     timeout = Duration::ZERO;
                 }
             }
         }
-        live.tick(Instant::now(), &mut sink)?;
+        let mut l = live.lock();
+        if let Some(e) = l.failure.take() {
+            return Err(e);
+        }
+        l.tick(Instant::now())?;
+        if Instant::now() >= next_checkpoint {
+            let owned: Vec<i32> = l.tasks.keys().copied().collect();
+            l.checkpoint(&consumer, &owned, false)?;
+            next_checkpoint = Instant::now() + cfg.checkpoint_interval;
+        }
     }
-    live.finish(&mut sink)?;
-    sink.flush()?;
-    live.commit(&consumer)?;
+    let summary = {
+        let mut l = live.lock();
+        let owned: Vec<i32> = l.tasks.keys().copied().collect();
+        l.checkpoint(&consumer, &owned, true)?;
+        l.summary()
+    };
     consumer.unsubscribe();
-    Ok(live.summary)
+    Ok(summary)
+}
+
+/// The live state, shared with the consumer's rebalance handling.
+struct Shared(Mutex<Live>);
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Live> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Rebalancer for Shared {
+    fn assigned(&self, _consumer: &GroupConsumer, parts: &[(String, i32)]) -> Vec<Option<u64>> {
+        let mut live = self.lock();
+        match live.assign(parts) {
+            Ok(starts) => starts,
+            Err(e) => {
+                live.failure.get_or_insert(e);
+                vec![None; parts.len()]
+            }
+        }
+    }
+
+    fn revoked(&self, consumer: &GroupConsumer, parts: &[(String, i32)]) {
+        let mut live = self.lock();
+        let mut tasks: Vec<i32> = parts.iter().map(|(_, p)| *p).collect();
+        tasks.sort_unstable();
+        tasks.dedup();
+        tasks.retain(|t| live.tasks.contains_key(t));
+        if let Err(e) = live.checkpoint(consumer, &tasks, true) {
+            live.failure.get_or_insert(e);
+        }
+    }
 }
 
 /// Per input partition: ownership, progress and quiet time.
@@ -80,7 +131,7 @@ struct Part {
     assigned: bool,
     /// The offset after the last record read (records before it are replays).
     next_offset: Option<u64>,
-    /// Whether it has delivered an event since this process started.
+    /// Whether it has delivered an event since it was assigned.
     seen: bool,
     /// When it last delivered an event (or was assigned).
     quiet_since: Instant,
@@ -88,21 +139,37 @@ struct Part {
     idle_applied: i64,
 }
 
+/// One owned task: the engine of its keys.
+struct Task {
+    engine: Engine,
+    /// The sequence number of its last checkpoint.
+    seq: u64,
+}
+
 struct Live {
+    plan: Arc<Plan>,
+    world: Arc<dyn World + Send + Sync>,
+    opts: RunOptions,
     reorder: Reorder,
     global: Global,
-    engine: Engine,
+    tasks: BTreeMap<i32, Task>,
     merger: Merger,
     decoder: Decoder,
     parts: Partitions,
     state: Vec<Part>,
     idle: Duration,
-    /// The watermark the engine has been advanced to.
+    /// The watermark the engines have been advanced to.
     clock: i64,
     summary: Summary,
+    /// Counters of the engines of tasks let go.
+    retired: Stats,
     metrics: Arc<Metrics>,
+    sink: KafkaSink,
+    store: Store,
     /// Where profile updates go (`sink redis`), drained each tick.
     profile_sink: Option<Arc<dyn ProfileSink>>,
+    /// An error met inside a rebalance, returned by the loop.
+    failure: Option<Error>,
 }
 
 impl Live {
@@ -112,22 +179,18 @@ impl Live {
         opts: &RunOptions,
         parts: Partitions,
         metrics: Arc<Metrics>,
+        sink: KafkaSink,
+        store: Store,
     ) -> Live {
-        let global = Global::new(plan.clone());
-        let mut engine = Engine::new(plan.clone(), world, opts.engine, ShardId::SOLE);
-        engine.read_globals(global.published().clone());
-        if opts.profile_sink.is_some() {
-            engine.collect_profile_updates();
-        }
         let mut reorder = Reorder::new(parts.len(), plan.input.lateness_ms);
         for input in 0..parts.len() {
             reorder.set_active(input as u32, false);
         }
         let now = Instant::now();
         Live {
+            global: Global::new(plan.clone()),
             reorder,
-            global,
-            engine,
+            tasks: BTreeMap::new(),
             merger: Merger::new(&plan, opts),
             decoder: Decoder::new(plan.clone()),
             state: vec![
@@ -144,34 +207,103 @@ impl Live {
             idle: Duration::from_millis(plan.input.idle_ms),
             clock: MIN_WATERMARK,
             summary: Summary::default(),
+            retired: Stats::default(),
             metrics,
+            sink,
+            store,
             profile_sink: opts.profile_sink.clone(),
+            failure: None,
+            plan,
+            world,
+            opts: opts.clone(),
         }
     }
 
-    /// Applies rebalances: an assigned partition counts in the watermark (until it
-    /// proves idle without an event); a revoked one stops counting. The state its
-    /// events built stays (checkpoints that move it are not implemented yet).
-    fn apply(&mut self, changes: Vec<Change>, now: Instant) {
-        for change in changes {
-            let (list, assigned) = match change {
-                Change::Assigned(l) => (l, true),
-                Change::Revoked(l) => (l, false),
-            };
-            for (topic, partition) in list {
-                if let Some(input) = self.parts.input(&topic, partition) {
-                    let part = &mut self.state[input as usize];
-                    part.assigned = assigned;
-                    part.quiet_since = now;
-                    part.idle_applied = 0;
-                    self.reorder.set_active(input, assigned);
+    fn new_engine(&self) -> Engine {
+        let mut engine = Engine::new(
+            self.plan.clone(),
+            self.world.clone(),
+            self.opts.engine,
+            ShardId::SOLE,
+        );
+        engine.read_globals(self.global.published().clone());
+        if self.profile_sink.is_some() {
+            engine.collect_profile_updates();
+        }
+        engine
+    }
+
+    /// Partitions given to this process: each new task starts from its newest
+    /// checkpoint (state, waiting events, clocks, unwritten profiles) or empty. Returns
+    /// per partition the offset to read from.
+    fn assign(&mut self, list: &[(String, i32)]) -> Result<Vec<Option<u64>>, Error> {
+        let now = Instant::now();
+        let mut fresh: Vec<i32> = list
+            .iter()
+            .map(|(_, p)| *p)
+            .filter(|p| !self.tasks.contains_key(p))
+            .collect();
+        fresh.sort_unstable();
+        fresh.dedup();
+        let mut found = self.store.load(&fresh)?;
+        for &p in &fresh {
+            let mut engine = self.new_engine();
+            let mut seq = 0;
+            if let Some(cp) = found.remove(&p) {
+                seq = cp.seq;
+                let restored = engine.restore(cp.engine);
+                eprintln!(
+                    "nudge: task {p}: restored checkpoint {} ({} keys, taken {} ms ago){}",
+                    cp.seq,
+                    restored.keys,
+                    now_ms().saturating_sub(cp.taken_ms),
+                    if restored.dropped.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "; changed since, starting fresh: {}",
+                            restored.dropped.join(", ")
+                        )
+                    }
+                );
+                for (topic, offset) in cp.offsets {
+                    if let Some(input) = self.parts.input(&topic, p) {
+                        self.state[input as usize].next_offset = Some(offset);
+                    }
+                }
+                for (topic, max_ts) in cp.clocks {
+                    if let Some(input) = self.parts.input(&topic, p) {
+                        self.reorder.restore_max_ts(input, max_ts);
+                    }
+                }
+                for mut event in cp.buffered {
+                    if let Some(input) = self.parts.input(&event.source, p) {
+                        event.input = input;
+                        self.reorder.restore_event(Arc::new(event));
+                    }
+                }
+                if let Some(sink) = &self.profile_sink {
+                    sink.offer(cp.profiles);
                 }
             }
+            self.tasks.insert(p, Task { engine, seq });
         }
-        let owned = self.state.iter().filter(|p| p.assigned).count();
-        self.metrics
-            .partitions_assigned
-            .store(owned as u64, Ordering::Relaxed);
+        let mut starts = Vec::with_capacity(list.len());
+        for (topic, p) in list {
+            let Some(input) = self.parts.input(topic, *p) else {
+                starts.push(None);
+                continue;
+            };
+            let part = &mut self.state[input as usize];
+            part.assigned = true;
+            part.seen = false;
+            part.quiet_since = now;
+            part.idle_applied = 0;
+            self.reorder.set_active(input, true);
+            starts.push(part.next_offset);
+        }
+        self.update_metrics();
+        Ok(starts)
     }
 
     /// One record of an input topic.
@@ -181,15 +313,14 @@ impl Live {
         partition: i32,
         offset: u64,
         payload: Option<&[u8]>,
-        sink: &mut KafkaSink,
     ) -> Result<(), Error> {
         let Some(input) = self.parts.input(topic, partition) else {
             // A partition added after the start: its input number is unknown here.
             return Ok(());
         };
         let part = &mut self.state[input as usize];
-        if part.next_offset.is_some_and(|next| offset < next) {
-            return Ok(()); // Read again after a rebalance: already processed here.
+        if !part.assigned || part.next_offset.is_some_and(|next| offset < next) {
+            return Ok(()); // Not ours any more, or already reflected in the state.
         }
         part.next_offset = Some(offset + 1);
         let Some(payload) = payload else {
@@ -211,7 +342,7 @@ impl Live {
             }
             Decoded::Dead(dead) => {
                 self.summary.count_dead(dead.reason);
-                sink.dead_letter(&dead)?;
+                crate::runner::Sink::dead_letter(&mut self.sink, &dead)?;
             }
             Decoded::Event(event) => match self.reorder.offer(Arc::new(event)) {
                 Ok(()) => {
@@ -221,14 +352,12 @@ impl Live {
                     part.seen = true;
                     part.quiet_since = Instant::now();
                     part.idle_applied = 0;
-                    if part.assigned {
-                        self.reorder.set_active(input, true);
-                    }
+                    self.reorder.set_active(input, true);
                 }
                 Err(_late) => {
                     let dead = DeadLetter::new(DeadReason::Late, &source, offset, payload);
                     self.summary.count_dead(DeadReason::Late);
-                    sink.dead_letter(&dead)?;
+                    crate::runner::Sink::dead_letter(&mut self.sink, &dead)?;
                 }
             },
         }
@@ -237,9 +366,9 @@ impl Live {
 
     /// Moves the clock: idle partitions' watermarks advance by the wall-clock time past
     /// their `idle`, an assigned partition that has delivered nothing for `idle` stops
-    /// holding the watermark back; released events go to the global stage and the
-    /// engine; records below the watermark go out.
-    fn tick(&mut self, now: Instant, sink: &mut KafkaSink) -> Result<(), Error> {
+    /// holding the watermark back; released events go to the global stage and their
+    /// task's engine; records below the watermark go out.
+    fn tick(&mut self, now: Instant) -> Result<(), Error> {
         for (i, part) in self.state.iter_mut().enumerate() {
             if !part.assigned {
                 continue;
@@ -248,7 +377,7 @@ impl Live {
             if quiet < self.idle {
                 continue;
             }
-            if part.seen {
+            if part.seen || self.reorder.max_ts(i as u32).is_some() {
                 let total = (quiet - self.idle).as_millis().min(i64::MAX as u128) as i64;
                 self.reorder
                     .idle_advance(i as u32, total - part.idle_applied);
@@ -261,75 +390,159 @@ impl Live {
             let wm = self.reorder.watermark();
             while let Some(event) = self.reorder.pop_ready(wm) {
                 self.global.push(&event);
-                self.engine.push(event);
-            }
-            if let Some(sink) = &self.profile_sink {
-                sink.offer(self.engine.take_profile_updates());
+                let task = self.parts.of(event.input).1;
+                if let Some(task) = self.tasks.get_mut(&task) {
+                    task.engine.push(event);
+                }
             }
             if wm > self.clock && wm != MAX_WATERMARK {
                 self.clock = wm;
                 self.global.advance_to(wm);
                 self.merger.add(self.global.take_outputs());
-                self.engine.advance_to(wm);
+                for task in self.tasks.values_mut() {
+                    task.engine.advance_to(wm);
+                }
                 self.global.published().prune(wm);
             }
         }
-        self.merger.add(self.engine.take_outputs());
+        self.offer_profiles();
+        self.collect_outputs();
         self.merger
-            .flush_below(self.clock, sink, &mut self.summary)?;
+            .flush_below(self.clock, &mut self.sink, &mut self.summary)?;
         self.update_metrics();
         Ok(())
     }
 
-    /// On stop: every finished record goes out (timers not yet due stay pending; their
-    /// events are not committed).
-    fn finish(&mut self, sink: &mut KafkaSink) -> Result<(), Error> {
+    fn collect_outputs(&mut self) {
         self.merger.add(self.global.take_outputs());
-        self.merger.add(self.engine.take_outputs());
-        self.merger
-            .flush_below(MAX_WATERMARK, sink, &mut self.summary)?;
-        self.summary.engine = self.engine.stats().clone();
-        self.summary.models = self.merger.model_stats();
-        self.update_metrics();
-        Ok(())
+        for task in self.tasks.values_mut() {
+            self.merger.add(task.engine.take_outputs());
+        }
     }
 
-    /// Commits, per owned partition, the offset of the first event that pending state
-    /// may still need: one waiting in the reorder buffer, or the first event of a run
-    /// in flight; else the offset after the last record read.
-    fn commit(&self, consumer: &GroupConsumer) -> Result<(), Error> {
-        let buffered = self.reorder.buffered_min_offsets();
-        let origins = self.engine.run_origins(self.parts.len());
-        let mut tpl = TopicPartitionList::new();
-        for (i, part) in self.state.iter().enumerate() {
-            let Some(next) = part.next_offset else {
+    /// Hands the engines' profile updates to the sink, tagged with their task.
+    fn offer_profiles(&mut self) {
+        let Some(sink) = &self.profile_sink else {
+            return;
+        };
+        for (&p, task) in self.tasks.iter_mut() {
+            let mut updates = task.engine.take_profile_updates();
+            for u in &mut updates {
+                u.partition = p;
+            }
+            sink.offer(updates);
+        }
+    }
+
+    /// Checkpoints `tasks`: every finished record goes out and is acknowledged (so the
+    /// state never claims a record the brokers do not have), then each task's state,
+    /// waiting events, clocks and unwritten profiles are saved with the offsets they
+    /// reflect, and those offsets are committed. With `release` the tasks are let go
+    /// (a revoke, or the stop): their engines are dropped.
+    fn checkpoint(
+        &mut self,
+        consumer: &GroupConsumer,
+        tasks: &[i32],
+        release: bool,
+    ) -> Result<(), Error> {
+        if tasks.is_empty() {
+            return Ok(());
+        }
+        self.offer_profiles();
+        self.collect_outputs();
+        self.merger
+            .flush_below(MAX_WATERMARK, &mut self.sink, &mut self.summary)?;
+        self.sink.flush()?;
+        let mut cps = Vec::new();
+        let mut commit = TopicPartitionList::new();
+        for &p in tasks {
+            let Some(task) = self.tasks.get(&p) else {
                 continue;
             };
-            if !part.assigned {
-                continue;
+            let mut cp = Checkpoint::new(p, task.seq + 1, task.engine.snapshot());
+            for input in self.parts.inputs_of(p) {
+                let part = &self.state[input as usize];
+                let Some(next) = part.next_offset.filter(|_| part.assigned) else {
+                    continue;
+                };
+                let topic = self.parts.of(input).0.to_string();
+                commit.add_partition_offset(&topic, p, Offset::Offset(next as i64))?;
+                cp.clocks.push((topic.clone(), self.reorder.max_ts(input)));
+                cp.offsets.push((topic, next));
+                cp.buffered.extend(
+                    self.reorder
+                        .buffered_of(input)
+                        .into_iter()
+                        .map(|e| (*e).clone()),
+                );
             }
-            let at = [Some(next), buffered[i], origins[i]]
-                .into_iter()
-                .flatten()
-                .min()
-                .unwrap_or(next);
-            let (topic, partition) = self.parts.of(i as u32);
-            tpl.add_partition_offset(topic, partition, Offset::Offset(at as i64))?;
+            if let Some(sink) = &self.profile_sink {
+                cp.profiles = sink.unwritten(p, release);
+            }
+            cps.push(cp);
         }
-        if tpl.count() > 0 {
-            consumer.commit(&tpl, CommitMode::Sync)?;
+        self.store.save(&cps)?;
+        for cp in &cps {
+            if let Some(task) = self.tasks.get_mut(&cp.task) {
+                task.seq = cp.seq;
+            }
+        }
+        if commit.count() > 0 {
+            // A commit can fail once the partitions are gone; the checkpoint has them.
+            if let Err(e) = consumer.commit(&commit, CommitMode::Sync) {
+                eprintln!("nudge: kafka: commit after checkpoint: {e}");
+            }
+        }
+        self.metrics
+            .checkpoint_ms
+            .store(now_ms(), Ordering::Relaxed);
+        self.metrics
+            .checkpoints
+            .fetch_add(cps.len() as u64, Ordering::Relaxed);
+        if release {
+            for &p in tasks {
+                if let Some(task) = self.tasks.remove(&p) {
+                    self.retired.add(task.engine.stats());
+                }
+                let inputs = self.parts.inputs_of(p);
+                self.reorder.remove_inputs(&inputs);
+                for input in inputs {
+                    let part = &mut self.state[input as usize];
+                    part.assigned = false;
+                    part.next_offset = None;
+                    self.reorder.set_active(input, false);
+                }
+            }
+            self.update_metrics();
         }
         Ok(())
+    }
+
+    fn summary(&mut self) -> Summary {
+        let mut engine = self.retired.clone();
+        for task in self.tasks.values() {
+            engine.add(task.engine.stats());
+        }
+        self.summary.engine = engine;
+        self.summary.models = self.merger.model_stats();
+        self.summary.clone()
     }
 
     fn update_metrics(&self) {
         let m = &self.metrics;
-        m.runs_alive
-            .store(self.engine.runs_alive() as u64, Ordering::Relaxed);
-        m.keys_alive
-            .store(self.engine.keys_alive() as u64, Ordering::Relaxed);
+        let engines = self.tasks.values().map(|t| &t.engine);
+        m.runs_alive.store(
+            engines.clone().map(Engine::runs_alive).sum::<usize>() as u64,
+            Ordering::Relaxed,
+        );
+        m.keys_alive.store(
+            engines.map(Engine::keys_alive).sum::<usize>() as u64,
+            Ordering::Relaxed,
+        );
         m.events_buffered
             .store(self.reorder.buffered() as u64, Ordering::Relaxed);
+        let owned = self.state.iter().filter(|p| p.assigned).count();
+        m.partitions_assigned.store(owned as u64, Ordering::Relaxed);
         if self.clock > MIN_WATERMARK {
             let now_ms = SystemTime::now()
                 .duration_since(UNIX_EPOCH)

@@ -29,6 +29,13 @@ pub struct Metrics {
     pub partitions_assigned: AtomicU64,
     /// Events waiting in the reorder buffer for the watermark.
     pub events_buffered: AtomicU64,
+    /// Wall-clock time of the last checkpoint, epoch ms (0 before the first).
+    pub checkpoint_ms: AtomicI64,
+    /// Checkpoints written (one per task each time).
+    pub checkpoints: AtomicU64,
+    /// Live reloads: applied, and refused because the new program had errors.
+    pub reloads: AtomicU64,
+    pub reloads_refused: AtomicU64,
 }
 
 impl Metrics {
@@ -112,6 +119,39 @@ impl Metrics {
             "gauge",
             "Events waiting for the watermark.",
             get(&self.events_buffered),
+        );
+        let last = self.checkpoint_ms.load(Ordering::Relaxed);
+        let age = if last == 0 {
+            -1
+        } else {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64);
+            (now - last).max(0) / 1000
+        };
+        one(
+            "checkpoint_age_seconds",
+            "gauge",
+            "Seconds since the last checkpoint (-1 before the first).",
+            age,
+        );
+        one(
+            "checkpoints_total",
+            "counter",
+            "Task checkpoints written.",
+            get(&self.checkpoints),
+        );
+        one(
+            "reloads_total",
+            "counter",
+            "Programs reloaded and swapped in.",
+            get(&self.reloads),
+        );
+        one(
+            "reloads_refused_total",
+            "counter",
+            "Reloads refused because the new program had errors.",
+            get(&self.reloads_refused),
         );
         out
     }

@@ -12,6 +12,7 @@
 //! flight). A replay after a crash starts from the last committed position and
 //! reproduces records with the same `nudge-id` header, so a consumer can drop them.
 
+mod checkpoint;
 mod live;
 mod metrics;
 mod sink;
@@ -21,6 +22,7 @@ pub use live::run;
 pub use metrics::{serve_metrics, Metrics};
 
 use rdkafka::error::KafkaError;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +44,10 @@ pub struct KafkaConfig {
     pub properties: Vec<(String, String)>,
     /// How long the loop waits for records before it moves the clock (idle rule).
     pub tick: Duration,
+    /// Where checkpoints are written besides the checkpoint topic.
+    pub state_dir: Option<PathBuf>,
+    /// How often every owned task is checkpointed (and its offsets committed).
+    pub checkpoint_interval: Duration,
 }
 
 impl KafkaConfig {
@@ -55,6 +61,8 @@ impl KafkaConfig {
             group: group.to_string(),
             properties: Vec::new(),
             tick: Duration::from_millis(20),
+            state_dir: None,
+            checkpoint_interval: Duration::from_secs(10),
         }
     }
 }
@@ -88,6 +96,8 @@ pub enum Error {
     NoTopic(String),
     #[error("{failed} output records were not acknowledged by the broker; offsets not committed")]
     Undelivered { failed: u64 },
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }

@@ -1,48 +1,103 @@
-//! The consumer side: the group consumer, its rebalance notes, and which input each
+//! The consumer side: the group consumer, its rebalance handling, and which input each
 //! topic partition is.
 
 use super::{Error, KafkaConfig};
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
-use rdkafka::ClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol};
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-/// A change of this process's partitions, noted during a poll.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    Assigned(Vec<(String, i32)>),
-    Revoked(Vec<(String, i32)>),
+/// What the live loop does when the group moves partitions; called from inside a poll,
+/// before the consumer starts or after it stops fetching them.
+pub trait Rebalancer: Send + Sync {
+    /// Partitions given to this process: prepares their state and returns, per
+    /// partition, the offset to read from (`None`: the group's committed offset).
+    fn assigned(&self, consumer: &GroupConsumer, parts: &[(String, i32)]) -> Vec<Option<u64>>;
+    /// Partitions taken away: their state is checkpointed and let go.
+    fn revoked(&self, consumer: &GroupConsumer, parts: &[(String, i32)]);
 }
 
-/// Consumer context: notes rebalances for the live loop to apply after the poll.
+/// Consumer context: hands rebalances to the live loop's [`Rebalancer`] synchronously,
+/// so that a partition's checkpoint is written before another process can get it, and
+/// a restored partition is read from its checkpoint's offsets.
 #[derive(Default)]
 pub struct Notes {
-    changes: Mutex<Vec<Change>>,
+    handler: OnceLock<Arc<dyn Rebalancer>>,
 }
 
 impl Notes {
-    /// The changes since the last call, in order.
-    pub fn take(&self) -> Vec<Change> {
-        std::mem::take(&mut *self.changes.lock().expect("notes lock"))
+    /// Sets the handler (once, before subscribing).
+    pub fn set_handler(&self, handler: Arc<dyn Rebalancer>) {
+        let _ = self.handler.set(handler);
     }
 }
 
 impl ClientContext for Notes {}
 
 impl ConsumerContext for Notes {
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let change = match rebalance {
-            Rebalance::Assign(tpl) => Change::Assigned(list(tpl)),
-            Rebalance::Revoke(tpl) => Change::Revoked(list(tpl)),
-            Rebalance::Error(_) => return,
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        let cooperative = matches!(
+            consumer.rebalance_protocol(),
+            RebalanceProtocol::Cooperative
+        );
+        let parts = list(tpl);
+        let result = match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                if let Some(h) = self.handler.get() {
+                    let starts = h.assigned(consumer, &parts);
+                    for ((topic, partition), start) in parts.iter().zip(starts) {
+                        if let Some(offset) = start {
+                            let _ = tpl.set_partition_offset(
+                                topic,
+                                *partition,
+                                Offset::Offset(offset as i64),
+                            );
+                        }
+                    }
+                }
+                if cooperative {
+                    consumer.incremental_assign(tpl)
+                } else {
+                    consumer.assign(tpl)
+                }
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                if let Some(h) = self.handler.get() {
+                    h.revoked(consumer, &parts);
+                }
+                if cooperative {
+                    consumer.incremental_unassign(tpl)
+                } else {
+                    consumer.unassign()
+                }
+            }
+            other => {
+                eprintln!(
+                    "nudge: kafka: rebalance error: {:?}",
+                    RDKafkaErrorCode::from(other)
+                );
+                if let (Some(h), Ok(owned)) = (self.handler.get(), consumer.assignment()) {
+                    h.revoked(consumer, &list(&owned));
+                }
+                consumer.unassign()
+            }
         };
-        self.changes.lock().expect("notes lock").push(change);
+        if let Err(e) = result {
+            eprintln!("nudge: kafka: cannot apply a rebalance: {e}");
+        }
     }
 }
 
-fn list(tpl: &rdkafka::TopicPartitionList) -> Vec<(String, i32)> {
+fn list(tpl: &TopicPartitionList) -> Vec<(String, i32)> {
     tpl.elements()
         .iter()
         .map(|e| (e.topic().to_string(), e.partition()))
@@ -74,7 +129,10 @@ pub fn consumer(cfg: &KafkaConfig) -> Result<Arc<GroupConsumer>, Error> {
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
-        .set("enable.partition.eof", "false");
+        .set("enable.partition.eof", "false")
+        // Partition P of every input topic must go to the same process (one task, one
+        // checkpoint): the range assignor does that for co-partitioned topics.
+        .set("partition.assignment.strategy", "range");
     let consumer: GroupConsumer = with_properties(c, cfg).create_with_context(Notes::default())?;
     Ok(Arc::new(consumer))
 }
@@ -121,6 +179,13 @@ impl Partitions {
     }
 
     /// Number of inputs.
+    /// The inputs of task `partition`: partition `partition` of each topic that has it.
+    pub fn inputs_of(&self, partition: i32) -> Vec<u32> {
+        (0..self.inputs.len() as u32)
+            .filter(|&i| self.inputs[i as usize].1 == partition)
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.inputs.len()
     }

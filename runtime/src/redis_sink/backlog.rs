@@ -27,8 +27,8 @@ pub enum Offered {
 pub struct Backlog {
     pending: FxHashMap<(ProfileId, Value), ProfileUpdate>,
     max_keys: usize,
-    /// Keys taken by the writer and not yet written.
-    in_flight: usize,
+    /// Updates taken by the writer and not yet written, in the order taken.
+    in_flight: Vec<ProfileUpdate>,
 }
 
 impl Backlog {
@@ -37,7 +37,7 @@ impl Backlog {
         Backlog {
             pending: FxHashMap::default(),
             max_keys: max_keys.max(1),
-            in_flight: 0,
+            in_flight: Vec::new(),
         }
     }
 
@@ -47,7 +47,7 @@ impl Backlog {
             *old = update;
             return Offered::Coalesced;
         }
-        if self.pending.len() + self.in_flight >= self.max_keys {
+        if self.pending.len() + self.in_flight.len() >= self.max_keys {
             return Offered::Dropped;
         }
         self.pending.insert(id, update);
@@ -65,13 +65,30 @@ impl Backlog {
                 .filter_map(|id| self.pending.remove(id))
                 .collect()
         };
-        self.in_flight += batch.len();
+        self.in_flight.extend(batch.iter().cloned());
         batch
     }
 
     /// The writer is done with `n` taken keys (written, or given up).
     pub fn written(&mut self, n: usize) {
-        self.in_flight = self.in_flight.saturating_sub(n);
+        let n = n.min(self.in_flight.len());
+        self.in_flight.drain(..n);
+    }
+
+    /// Copies of the updates not written yet (being written, then waiting) that `keep`
+    /// selects: offered again in this order, the newest of a key wins.
+    pub fn unwritten_where(&self, keep: impl Fn(&ProfileUpdate) -> bool) -> Vec<ProfileUpdate> {
+        self.in_flight
+            .iter()
+            .chain(self.pending.values())
+            .filter(|u| keep(u))
+            .cloned()
+            .collect()
+    }
+
+    /// Drops the waiting updates that `forget` selects (not those being written).
+    pub fn forget_where(&mut self, forget: impl Fn(&ProfileUpdate) -> bool) {
+        self.pending.retain(|_, u| !forget(u));
     }
 
     /// Keys waiting (not counting those being written).
@@ -86,7 +103,7 @@ impl Backlog {
 
     /// Keys not written yet: waiting, or being written.
     pub fn unwritten(&self) -> usize {
-        self.pending.len() + self.in_flight
+        self.pending.len() + self.in_flight.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -104,6 +121,7 @@ mod tests {
             key: Value::str(key),
             ts,
             features: vec![Value::Int(ts)].into(),
+            partition: 0,
         }
     }
 

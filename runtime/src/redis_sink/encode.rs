@@ -95,6 +95,7 @@ mod tests {
             key: Value::str("u1"),
             ts: 1_700_000_000_000,
             features: vec![Value::str("shoes"), Value::Int(3), Value::Float(40.0)].into(),
+            partition: 0,
         };
         let w = HashWrite::of(&update, &plan);
         assert_eq!(w.name, "customer:u1");
@@ -119,6 +120,7 @@ mod tests {
             key: Value::Int(42),
             ts: 5,
             features: vec![Value::Null, Value::Int(1), Value::Float(f64::NAN)].into(),
+            partition: 0,
         };
         let w = HashWrite::of(&update, &plan);
         assert_eq!(w.name, "customer:42");

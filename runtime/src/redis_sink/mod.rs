@@ -193,6 +193,15 @@ impl Drop for RedisSink {
 }
 
 impl ProfileSink for RedisSink {
+    fn unwritten(&self, partition: i32, release: bool) -> Vec<ProfileUpdate> {
+        let mut st = self.shared.lock();
+        let unwritten = st.backlog.unwritten_where(|u| u.partition == partition);
+        if release {
+            st.backlog.forget_where(|u| u.partition == partition);
+        }
+        unwritten
+    }
+
     fn offer(&self, updates: Vec<ProfileUpdate>) {
         if updates.is_empty() {
             return;
