@@ -18,6 +18,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -219,9 +220,17 @@ fn user_of(line: &str) -> Option<String> {
     v.get("user_id")?.as_str().map(str::to_string)
 }
 
-/// Produces generated shop traffic (keyed by user) and one late tick per partition to
-/// `input`; returns the program and what file mode gives over the same events.
-fn produce_shop_traffic(brokers: &str, input: &str, named: &str) -> (String, common::Collected) {
+/// Generated shop traffic: records keyed by user, one late tick per partition (an hour
+/// after the last event, so every timer comes due in both modes without the idle rule),
+/// the program, and what file mode gives over the same events.
+struct Traffic {
+    program: String,
+    records: Vec<(Option<i32>, Option<String>, String)>,
+    ticks: Vec<(Option<i32>, Option<String>, String)>,
+    file: common::Collected,
+}
+
+fn shop_traffic(named: &str) -> Traffic {
     let program = SHOP.replace("NAMED", named);
     let mut text = Vec::new();
     let cfg = GenConfig {
@@ -232,24 +241,14 @@ fn produce_shop_traffic(brokers: &str, input: &str, named: &str) -> (String, com
     };
     let stats = generate(&cfg, &mut text).expect("gen");
     let text = String::from_utf8(text).unwrap();
-    let records: Vec<(Option<i32>, Option<String>, String)> = text
+    let records = text
         .lines()
         .map(|l| (None, user_of(l), l.to_string()))
         .collect();
-    // One tick per partition, an hour after the last event: every timer of the
-    // patterns comes due in both modes without waiting for the idle rule.
     let tick_ts = stats.last_ts + 3_600_000;
     let ticks: Vec<String> = (0..4)
         .map(|p| format!(r#"{{"type": "TICK", "ts": {tick_ts}, "user_id": "tick{p}"}}"#))
         .collect();
-    produce(brokers, input, &records);
-    let tick_records: Vec<_> = ticks
-        .iter()
-        .enumerate()
-        .map(|(p, t)| (Some(p as i32), None, t.clone()))
-        .collect();
-    produce(brokers, input, &tick_records);
-
     let file_text = format!("{text}{}\n", ticks.join("\n"));
     let file = common::run_inputs(&program, &[&file_text], &RunOptions::default());
     assert!(file.dead.is_empty(), "{:?}", file.dead);
@@ -259,7 +258,44 @@ fn produce_shop_traffic(brokers: &str, input: &str, named: &str) -> (String, com
         file.records.len()
     );
     assert!(!file.named.is_empty());
-    (program, file)
+    let ticks = ticks
+        .into_iter()
+        .enumerate()
+        .map(|(p, t)| (Some(p as i32), None, t))
+        .collect();
+    Traffic {
+        program,
+        records,
+        ticks,
+        file,
+    }
+}
+
+/// Produces generated shop traffic to `input`; returns the program and what file mode
+/// gives over the same events.
+fn produce_shop_traffic(brokers: &str, input: &str, named: &str) -> (String, common::Collected) {
+    let t = shop_traffic(named);
+    produce(brokers, input, &t.records);
+    produce(brokers, input, &t.ticks);
+    (t.program, t.file)
+}
+
+/// Waits (60 s at most) until `ok` holds for 2 s on end.
+fn settle(what: &str, ok: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut since = None;
+    loop {
+        if ok() {
+            let s = *since.get_or_insert_with(Instant::now);
+            if s.elapsed() > Duration::from_secs(2) {
+                return;
+            }
+        } else {
+            since = None;
+        }
+        assert!(Instant::now() < deadline, "{what} did not happen");
+        thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// Checks records read back against file mode: same multiset, keyed, unique ids.
@@ -323,8 +359,7 @@ fn generated_traffic_gives_the_same_records_as_file_mode() {
 }
 
 /// (c) Scale-out: two processes of one group share the four partitions and give,
-/// together, the records one process gives. (The group settles before the traffic: a
-/// rebalance in mid-stream is not covered; see docs/operations.md.)
+/// together, the records one process gives.
 #[test]
 fn two_processes_in_one_group_give_the_same_records() {
     let Some(brokers) = brokers() else { return };
@@ -343,24 +378,10 @@ fn two_processes_in_one_group_give_the_same_records() {
             .partitions_assigned
             .load(std::sync::atomic::Ordering::Relaxed)
     };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut settled_since = None;
-    loop {
+    settle("the group's settling", || {
         let (a, b) = (assigned(&runs[0]), assigned(&runs[1]));
-        if a > 0 && b > 0 && a + b == 4 {
-            let since = *settled_since.get_or_insert_with(Instant::now);
-            if since.elapsed() > Duration::from_secs(2) {
-                break;
-            }
-        } else {
-            settled_since = None;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the group did not settle: {a} + {b}"
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
+        a > 0 && b > 0 && a + b == 4
+    });
     let (_, file) = produce_shop_traffic(&brokers, &input, &named);
     let main = read_topic(
         &brokers,
@@ -495,4 +516,54 @@ pattern cart_abandonment
     assert_eq!(got[0].0.as_deref(), Some("\"u9\""));
     assert!(started.elapsed() < Duration::from_secs(30));
     assert!(metrics.contains("nudge_partitions_assigned 4"), "{metrics}");
+}
+
+/// (d) Rebalance: a second process joins in mid-stream. The first checkpoints every
+/// partition when they are revoked; the second restores the two it gets and goes on:
+/// carts added before the move still give their abandonment records after it, and
+/// together they give exactly the records of one process over a file.
+#[test]
+fn a_process_joining_mid_stream_takes_partitions_with_their_state() {
+    let Some(brokers) = brokers() else { return };
+    let input = unique("events");
+    let (output, named, dead) = (unique("out"), unique("named"), unique("dead"));
+    create_topics(
+        &brokers,
+        &[(&input, 4), (&output, 1), (&named, 1), (&dead, 1)],
+    );
+    let t = shop_traffic(&named);
+    let cfg = config(&brokers, &[&input], &output, &dead, &unique("group"));
+    let a = start(&t.program, cfg.clone());
+    let half = t.records.len() / 2;
+    produce(&brokers, &input, &t.records[..half]);
+    let events = |r: &Running| r.metrics.events_in.load(Ordering::Relaxed);
+    settle("reading the first half", || events(&a) == half as u64);
+
+    let b = start(&t.program, cfg);
+    let assigned = |r: &Running| r.metrics.partitions_assigned.load(Ordering::Relaxed);
+    settle("the group's settling", || {
+        assigned(&a) == 2 && assigned(&b) == 2
+    });
+    assert!(
+        b.metrics.keys_restored.load(Ordering::Relaxed) > 0,
+        "the joining process restored no state"
+    );
+    produce(&brokers, &input, &t.records[half..]);
+    produce(&brokers, &input, &t.ticks);
+    let main = read_topic(
+        &brokers,
+        &output,
+        t.file.records.len(),
+        Duration::from_secs(90),
+    );
+    let into = read_topic(
+        &brokers,
+        &named,
+        t.file.named.len(),
+        Duration::from_secs(30),
+    );
+    let (sa, sb) = (a.finish(), b.finish());
+    assert!(sb.records > 0, "the joining process wrote nothing");
+    assert_eq!(sa.accepted + sb.accepted, t.file.summary.accepted);
+    assert_same_as_file(&main, &into, &t.file);
 }

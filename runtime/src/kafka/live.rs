@@ -252,6 +252,9 @@ impl Live {
             if let Some(cp) = found.remove(&p) {
                 seq = cp.seq;
                 let restored = engine.restore(cp.engine);
+                self.metrics
+                    .keys_restored
+                    .fetch_add(restored.keys as u64, Ordering::Relaxed);
                 eprintln!(
                     "nudge: task {p}: restored checkpoint {} ({} keys, taken {} ms ago){}",
                     cp.seq,

@@ -33,6 +33,8 @@ pub struct Metrics {
     pub checkpoint_ms: AtomicI64,
     /// Checkpoints written (one per task each time).
     pub checkpoints: AtomicU64,
+    /// Keys whose state came from a checkpoint when a partition was assigned.
+    pub keys_restored: AtomicU64,
     /// Live reloads: applied, and refused because the new program had errors.
     pub reloads: AtomicU64,
     pub reloads_refused: AtomicU64,
@@ -140,6 +142,12 @@ impl Metrics {
             "counter",
             "Task checkpoints written.",
             get(&self.checkpoints),
+        );
+        one(
+            "keys_restored_total",
+            "counter",
+            "Keys restored from checkpoints on assignment.",
+            get(&self.keys_restored),
         );
         one(
             "reloads_total",
