@@ -6,7 +6,7 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
+use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
 use std::io::{Read, Write};
@@ -96,8 +96,20 @@ fn start_nudge(
     brokers: &str,
     dir: &std::path::Path,
     state: &std::path::Path,
+    topics: (&str, &str, &str, &str),
+    port: u16,
+) -> Child {
+    start_nudge_with(brokers, dir, state, topics, port, &[])
+}
+
+/// [`start_nudge`] with more flags.
+fn start_nudge_with(
+    brokers: &str,
+    dir: &std::path::Path,
+    state: &std::path::Path,
     (input, output, dead, group): (&str, &str, &str, &str),
     port: u16,
+    more: &[&str],
 ) -> Child {
     Command::new(env!("CARGO_BIN_EXE_nudge"))
         .arg("run")
@@ -116,6 +128,7 @@ fn start_nudge(
         .args(["--kafka-property", "session.timeout.ms=6000"])
         .args(["--kafka-property", "fetch.wait.max.ms=10"])
         .args(["--metrics-addr", &format!("127.0.0.1:{port}")])
+        .args(more)
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -162,22 +175,40 @@ impl Drop for Running {
     }
 }
 
-fn produce(brokers: &str, topic: &str, partition: i32, lines: &[&str]) {
+/// Produces `(partition, key, value)` records in order and waits for them.
+fn produce_records(brokers: &str, topic: &str, records: &[(Option<i32>, Option<String>, String)]) {
     let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
         .set("bootstrap.servers", brokers)
+        .set("linger.ms", "5")
         .create()
         .unwrap();
-    for line in lines {
-        producer
-            .send(
-                BaseRecord::<str, str>::to(topic)
-                    .payload(line)
-                    .partition(partition),
-            )
-            .map_err(|(e, _)| e)
-            .unwrap();
+    for (partition, key, value) in records {
+        let mut rec: BaseRecord<'_, str, str> = BaseRecord::to(topic).payload(value);
+        if let Some(k) = key {
+            rec = rec.key(k);
+        }
+        if let Some(p) = partition {
+            rec = rec.partition(*p);
+        }
+        loop {
+            match producer.send(rec) {
+                Ok(()) => break,
+                Err((_, back)) => {
+                    rec = back;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+        }
     }
-    producer.flush(Duration::from_secs(10)).unwrap();
+    producer.flush(Duration::from_secs(30)).unwrap();
+}
+
+fn produce(brokers: &str, topic: &str, partition: i32, lines: &[&str]) {
+    let records: Vec<_> = lines
+        .iter()
+        .map(|l| (Some(partition), None, l.to_string()))
+        .collect();
+    produce_records(brokers, topic, &records);
 }
 
 /// Reads `topic` from the start until `n` records arrived (60 s at most).
@@ -303,5 +334,213 @@ fn nudge_run_on_kafka_checkpoints_on_sigterm_and_restores_elsewhere() {
         stderr.contains("task 2: restored checkpoint 1 (1 keys"),
         "{stderr}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The value of a metric on the endpoint at `port`, if served.
+fn metric(port: u16, name: &str) -> Option<u64> {
+    let text = TcpStream::connect(("127.0.0.1", port))
+        .ok()
+        .map(|_| http_get(port))?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .map(|v| v.max(0) as u64)
+}
+
+/// Waits (90 s at most) until `ok` holds.
+fn wait_for(what: &str, ok: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+const CRASH_PROGRAM: &str = r#"
+input
+  lateness 5s
+  idle 2s
+  key user_id
+event VIEW        { user_id: string, product_id: string }
+event ADD_TO_CART { user_id: string, product_id: string }
+event PURCHASE    { user_id: string }
+event TICK        { user_id: string }
+pattern cart_abandonment
+  when ADD_TO_CART as cart
+  then not PURCHASE within 15m
+  cooldown 1h
+  emit { user_id: cart.user_id, product_id: cart.product_id }
+pattern viewed_then_carted
+  when VIEW as seen
+  then ADD_TO_CART as cart where product_id == seen.product_id within 10m
+  emit { user_id: seen.user_id, product_id: cart.product_id }
+"#;
+
+/// Reads every record of `topic` with its `nudge-id` until `n` came and none for 3 s.
+fn read_with_ids(brokers: &str, topic: &str, n: usize) -> Vec<(String, String)> {
+    let reader: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", unique("reader"))
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", "6000")
+        .create()
+        .unwrap();
+    reader.subscribe(&[topic]).unwrap();
+    let start = Instant::now();
+    let mut last = Instant::now();
+    let mut got = Vec::new();
+    while start.elapsed() < Duration::from_secs(120) {
+        if got.len() >= n && last.elapsed() > Duration::from_secs(3) {
+            break;
+        }
+        if let Some(Ok(m)) = reader.poll(Duration::from_millis(100)) {
+            let id = m
+                .headers()
+                .and_then(|h| h.iter().find(|h| h.key == "nudge-id"))
+                .and_then(|h| h.value)
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .unwrap_or_default();
+            got.push((
+                id,
+                String::from_utf8_lossy(m.payload().unwrap()).into_owned(),
+            ));
+            last = Instant::now();
+        }
+    }
+    got
+}
+
+/// Crash: `kill -9` after the first half of the traffic was read and checkpointed (and
+/// records went out since), the second half arrives, the process starts again: no
+/// record is missing, and a record written twice has the same `nudge-id` both times.
+#[test]
+fn a_crash_loses_no_record_and_repeats_only_with_the_same_id() {
+    let Some(brokers) = brokers() else { return };
+    let (input, output, dead, group) = (
+        unique("events"),
+        unique("out"),
+        unique("dead"),
+        unique("group"),
+    );
+    let topics = (&*input, &*output, &*dead, &*group);
+    create_topics(&brokers, &[(&input, 4), (&output, 1), (&dead, 1)]);
+    let dir = std::env::temp_dir().join(unique("nudge-kafka-crash"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(rules.join("shop.nudge"), CRASH_PROGRAM).unwrap();
+    let nudge = env!("CARGO_BIN_EXE_nudge");
+
+    // The traffic, and what file mode gives over it (ticks an hour after the end on
+    // every partition, so every timer comes due without the idle rule).
+    let gen = Command::new(nudge)
+        .args(["gen", "--users", "200", "--events", "6000", "--seed", "11"])
+        .output()
+        .unwrap();
+    assert!(gen.status.success());
+    let text = String::from_utf8(gen.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let last_ts = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["ts"].as_i64())
+        .max()
+        .unwrap();
+    let ticks: Vec<String> = (0..4)
+        .map(|p| {
+            format!(
+                r#"{{"type": "TICK", "ts": {}, "user_id": "tick{p}"}}"#,
+                last_ts + 3_600_000
+            )
+        })
+        .collect();
+    let events_file = dir.join("events.jsonl");
+    std::fs::write(&events_file, format!("{text}{}\n", ticks.join("\n"))).unwrap();
+    let expected_file = dir.join("expected.jsonl");
+    let file_run = Command::new(nudge)
+        .arg("run")
+        .arg(&rules)
+        .arg("--input")
+        .arg(&events_file)
+        .arg("--output")
+        .arg(&expected_file)
+        .output()
+        .unwrap();
+    assert!(file_run.status.success(), "{file_run:?}");
+    let expected: Vec<String> = std::fs::read_to_string(&expected_file)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert!(expected.len() > 50, "few records: {}", expected.len());
+
+    let keyed = |ls: &[&str]| -> Vec<(Option<i32>, Option<String>, String)> {
+        ls.iter()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let user = v["user_id"].as_str().map(str::to_string);
+                (None, user, l.to_string())
+            })
+            .collect()
+    };
+    let half = lines.len() / 2;
+    produce_records(&brokers, &input, &keyed(&lines[..half]));
+
+    let state = dir.join("state");
+    let port = free_port();
+    let mut first = Running(Some(start_nudge_with(
+        &brokers,
+        &rules,
+        &state,
+        topics,
+        port,
+        &["--checkpoint-interval", "300ms"],
+    )));
+    wait_for("the first half read", || {
+        metric(port, "nudge_records_in_total") == Some(half as u64)
+    });
+    // Two rounds of checkpoints after the first half, then more records out.
+    wait_for("checkpoints", || {
+        metric(port, "nudge_checkpoints_total").is_some_and(|n| n >= 12)
+    });
+    let mut child = first.0.take().unwrap();
+    child.kill().unwrap(); // SIGKILL: no flush, no final checkpoint.
+    child.wait().unwrap();
+
+    produce_records(&brokers, &input, &keyed(&lines[half..]));
+    let tick_records: Vec<_> = ticks
+        .iter()
+        .enumerate()
+        .map(|(p, t)| (Some(p as i32), None, t.clone()))
+        .collect();
+    produce_records(&brokers, &input, &tick_records);
+    let second = Running(Some(start_nudge_with(
+        &brokers,
+        &rules,
+        &state,
+        topics,
+        free_port(),
+        &[],
+    )));
+    let got = read_with_ids(&brokers, &output, expected.len());
+    let mut second = second;
+    let (code, stderr) = terminate(second.0.take().unwrap());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("restored checkpoint"), "{stderr}");
+
+    // Repeats carry the same id and value; without them, the records of file mode.
+    let mut by_id: std::collections::BTreeMap<&str, &str> = Default::default();
+    for (id, value) in &got {
+        assert!(!id.is_empty(), "no id on {value}");
+        if let Some(other) = by_id.insert(id, value) {
+            assert_eq!(other, value, "one id, two records");
+        }
+    }
+    let mut deduped: Vec<&str> = by_id.values().copied().collect();
+    let mut want: Vec<&str> = expected.iter().map(String::as_str).collect();
+    deduped.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(deduped, want, "records lost or changed by the crash");
     let _ = std::fs::remove_dir_all(&dir);
 }
