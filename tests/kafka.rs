@@ -544,3 +544,104 @@ fn a_crash_loses_no_record_and_repeats_only_with_the_same_id() {
     assert_eq!(deduped, want, "records lost or changed by the crash");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Live reload: a rule added while running gives records; an unchanged rule keeps its
+/// pending timer across the swap; a broken edit is refused and the program before it
+/// goes on.
+#[test]
+fn a_rule_edited_while_running_is_swapped_in_and_a_broken_edit_is_refused() {
+    let Some(brokers) = brokers() else { return };
+    let (input, output, dead, group) = (
+        unique("events"),
+        unique("out"),
+        unique("dead"),
+        unique("group"),
+    );
+    let topics = (&*input, &*output, &*dead, &*group);
+    create_topics(&brokers, &[(&input, 4), (&output, 1), (&dead, 1)]);
+    let dir = std::env::temp_dir().join(unique("nudge-kafka-reload"));
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let file = rules.join("shop.nudge");
+    std::fs::write(&file, PROGRAM).unwrap();
+    let port = free_port();
+    let mut run = Running(Some(start_nudge(
+        &brokers,
+        &rules,
+        &dir.join("state"),
+        topics,
+        port,
+    )));
+    produce(
+        &brokers,
+        &input,
+        2,
+        &[
+            r#"{"type": "PURCHASE", "ts": 1000000, "user_id": "u7"}"#,
+            r#"{"type": "ADD_TO_CART", "ts": 1000100, "user_id": "u9", "product_id": "p9"}"#,
+        ],
+    );
+    assert_eq!(read_records(&brokers, &output, 1).len(), 1);
+
+    // A new rule: swapped in; slow_abandonment is unchanged and keeps u9's timer.
+    let reminder = "\npattern cart_reminder\n  when ADD_TO_CART as cart\n  then not PURCHASE within 100s\n  emit { user_id: cart.user_id }\n";
+    std::fs::write(&file, format!("{PROGRAM}{reminder}")).unwrap();
+    wait_for("the reload", || {
+        metric(port, "nudge_reloads_total") == Some(1)
+    });
+    produce(
+        &brokers,
+        &input,
+        2,
+        // Ahead of the idle rule's wall-clock advance (a second per second).
+        &[r#"{"type": "ADD_TO_CART", "ts": 1100000, "user_id": "u8", "product_id": "p8"}"#],
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while metric(port, "nudge_events_in_total") != Some(3) {
+        if Instant::now() > deadline {
+            let m = http_get(port);
+            let (_, stderr) = terminate(run.0.take().unwrap());
+            panic!("u8's cart not read:\n{m}\n{stderr}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // A broken edit: refused, the program with the reminder goes on.
+    std::fs::write(
+        &file,
+        format!("{PROGRAM}{reminder}pattern broken\n  when NOPE\n"),
+    )
+    .unwrap();
+    wait_for("the refusal", || {
+        metric(port, "nudge_reloads_refused_total") == Some(1)
+    });
+    produce(
+        &brokers,
+        &input,
+        2,
+        &[r#"{"type": "PURCHASE", "ts": 2000000, "user_id": "u7"}"#],
+    );
+    let got = read_records(&brokers, &output, 5);
+    let (code, stderr) = terminate(run.0.take().unwrap());
+    let mut got = got;
+    got.sort();
+    let mut want = vec![
+        r#"{"rule": "quick_abandonment", "key": "u9", "ts": 1002100, "user_id": "u9"}"#,
+        r#"{"rule": "quick_abandonment", "key": "u8", "ts": 1102000, "user_id": "u8"}"#,
+        r#"{"rule": "cart_reminder", "key": "u8", "ts": 1200000, "user_id": "u8"}"#,
+        r#"{"rule": "slow_abandonment", "key": "u9", "ts": 1300100, "user_id": "u9"}"#,
+        r#"{"rule": "slow_abandonment", "key": "u8", "ts": 1400000, "user_id": "u8"}"#,
+    ];
+    want.sort();
+    assert_eq!(got, want, "{stderr}");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("reload (files changed): patterns: added cart_reminder"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("reload (files changed) refused"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -177,6 +177,20 @@ impl Reorder {
         }
     }
 
+    /// Live mode: takes every waiting event out (a reload that changes the event
+    /// declarations decodes them again).
+    pub fn take_all(&mut self) -> Vec<Arc<Event>> {
+        std::mem::take(&mut self.buffer)
+            .into_iter()
+            .map(|Reverse(p)| p.0)
+            .collect()
+    }
+
+    /// Live mode: a new program's lateness (a reload).
+    pub fn set_lateness(&mut self, lateness_ms: u64) {
+        self.lateness = lateness_ms.min(i64::MAX as u64) as i64;
+    }
+
     /// Live mode: the greatest ts `input` has delivered (what its watermark is made of).
     pub fn max_ts(&self, input: u32) -> Option<i64> {
         self.inputs[input as usize].max_ts

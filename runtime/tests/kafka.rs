@@ -156,6 +156,7 @@ fn start(program: &str, cfg: KafkaConfig) -> Running {
             &RunOptions::default(),
             &cfg,
             &s,
+            &kafka::Reloads::new(),
             m,
         )
     });

@@ -5,6 +5,7 @@ mod compile;
 mod explain;
 mod gen;
 mod load;
+mod reload;
 mod render;
 mod run;
 mod scenarios;

@@ -1,12 +1,13 @@
 //! `nudge run`: run a program over files or stdin, or as a service on Kafka (`--brokers`).
 
 use super::load::{load, Loaded};
+use super::reload;
 use anyhow::Context;
 use clap::Args;
 use nudge_compiler::plan::Plan;
 use nudge_runtime::decode::DeadLetter;
 use nudge_runtime::engine::{EngineConfig, Output};
-use nudge_runtime::kafka::{self, serve_metrics, KafkaConfig, Metrics, Stop};
+use nudge_runtime::kafka::{self, serve_metrics, KafkaConfig, Metrics, Reloads, Stop};
 use nudge_runtime::models::{HttpCaller, ModelCaller};
 use nudge_runtime::redis_sink::{RedisConfig, RedisSink};
 use nudge_runtime::runner::{self, Input, ProfileSink, RunOptions, Sink, Summary};
@@ -262,13 +263,30 @@ fn run_kafka(
     }
     let stop = Stop::new();
     kafka::stop_on_signals(stop.clone()).context("cannot handle signals")?;
+    let reloads = Reloads::new();
+    reload::watch(
+        args.paths.clone(),
+        plan.clone(),
+        reloads.clone(),
+        metrics.clone(),
+        opts.profile_sink.is_some(),
+    )
+    .context("cannot watch the pattern files")?;
     eprintln!(
         "nudge: consuming {} as group {} (stop with Ctrl-C or SIGTERM)",
         cfg.topics.join(", "),
         cfg.group
     );
     let started = Instant::now();
-    let s = kafka::run(plan, Arc::new(resources), opts, &cfg, &stop, metrics)?;
+    let s = kafka::run(
+        plan,
+        Arc::new(resources),
+        opts,
+        &cfg,
+        &stop,
+        &reloads,
+        metrics,
+    )?;
     eprintln!(
         "nudge: stopped after {:.1} s: {} records read, {} events, {} ignored, {} dead letters, {} records out; checkpointed and committed",
         started.elapsed().as_secs_f64(),

@@ -12,7 +12,7 @@
 use super::checkpoint::{now_ms, Checkpoint, Store};
 use super::sink::KafkaSink;
 use super::source::{self, GroupConsumer, Partitions, Rebalancer};
-use super::{Error, KafkaConfig, Metrics, Stop};
+use super::{Error, KafkaConfig, Metrics, Reload, Reloads, Stop};
 use crate::decode::{DeadLetter, DeadReason, Decoded, Decoder};
 use crate::engine::{Engine, ShardId, Stats};
 use crate::eval::World;
@@ -40,6 +40,7 @@ pub fn run(
     opts: &RunOptions,
     cfg: &KafkaConfig,
     stop: &Stop,
+    reloads: &Reloads,
     metrics: Arc<Metrics>,
 ) -> Result<Summary, Error> {
     let consumer = source::consumer(cfg)?;
@@ -74,6 +75,9 @@ pub fn run(
         let mut l = live.lock();
         if let Some(e) = l.failure.take() {
             return Err(e);
+        }
+        if let Some(reload) = reloads.take() {
+            l.swap(reload)?;
         }
         l.tick(Instant::now())?;
         if Instant::now() >= next_checkpoint {
@@ -521,6 +525,76 @@ impl Live {
         Ok(())
     }
 
+    /// Swaps a new program in (live reload): every finished record of the old program
+    /// goes out, then each task's engine is rebuilt from a snapshot of the old one, so
+    /// rules whose compiled form is unchanged keep their runs and timers, changed ones
+    /// start fresh and removed ones lose theirs. The global operators keep their state
+    /// when they and the event declarations are unchanged. Events waiting for the
+    /// watermark are kept, decoded again under the new declarations if those changed.
+    fn swap(&mut self, reload: Reload) -> Result<(), Error> {
+        use nudge_compiler::diff;
+        let Reload {
+            plan,
+            world,
+            models,
+        } = reload;
+        self.offer_profiles();
+        self.collect_outputs();
+        self.merger
+            .flush_below(MAX_WATERMARK, &mut self.sink, &mut self.summary)?;
+        let old = std::mem::replace(&mut self.plan, plan.clone());
+        self.world = world;
+        self.opts.models = models;
+        let same_schema = diff::schema_fingerprint(&old) == diff::schema_fingerprint(&plan);
+        let same_globals = same_schema
+            && serde_json::to_string(&(&old.sessions, &old.covisits, &old.trendings)).ok()
+                == serde_json::to_string(&(&plan.sessions, &plan.covisits, &plan.trendings)).ok();
+        if !same_globals {
+            let retired = self.global.take_outputs();
+            self.merger.add(retired);
+            self.global = Global::new(plan.clone());
+        }
+        self.merger = Merger::new(&plan, &self.opts);
+        self.decoder = Decoder::new(plan.clone());
+        if !same_schema {
+            self.reorder.set_lateness(plan.input.lateness_ms);
+            self.idle = Duration::from_millis(plan.input.idle_ms);
+            for event in self.reorder.take_all() {
+                let line = reencode(&event, &old, &plan);
+                if let Decoded::Event(e) = self.decoder.decode_json_line(
+                    line.as_bytes(),
+                    &event.source,
+                    event.input,
+                    event.offset,
+                ) {
+                    self.reorder.restore_event(Arc::new(e));
+                }
+            }
+        }
+        let mut kept = 0;
+        let tasks: Vec<i32> = self.tasks.keys().copied().collect();
+        for p in tasks {
+            let snapshot = self.tasks[&p].engine.snapshot();
+            let mut engine = self.new_engine();
+            let restored = engine.restore(snapshot);
+            kept += restored.keys;
+            let task = self.tasks.get_mut(&p).expect("listed");
+            self.retired.add(task.engine.stats());
+            task.engine = engine;
+        }
+        eprintln!(
+            "nudge: reload: swapped in; {kept} keys kept their state{}",
+            if same_globals {
+                ""
+            } else {
+                "; trending and covisit start fresh"
+            }
+        );
+        self.metrics.reloads.fetch_add(1, Ordering::Relaxed);
+        self.update_metrics();
+        Ok(())
+    }
+
     fn summary(&mut self) -> Summary {
         let mut engine = self.retired.clone();
         for task in self.tasks.values() {
@@ -555,4 +629,29 @@ impl Live {
                 .store(now_ms.saturating_sub(self.clock), Ordering::Relaxed);
         }
     }
+}
+
+/// An event as a JSON line of `new`'s input format (type and time fields of `new`, the
+/// time as RFC 3339 with milliseconds), for decoding again after a reload.
+fn reencode(event: &crate::event::Event, old: &Plan, new: &Plan) -> String {
+    let schema = &old.events[event.ty.index()];
+    let mut out = String::from("{");
+    crate::value::write_json_str(&mut out, &new.input.type_field);
+    out.push_str(": ");
+    crate::value::write_json_str(&mut out, &schema.name);
+    out.push_str(", ");
+    crate::value::write_json_str(&mut out, &new.input.time_field);
+    out.push_str(": ");
+    crate::value::write_json_str(&mut out, &crate::time::format_rfc3339(event.ts));
+    for (field, value) in schema.fields.iter().zip(event.values.iter()) {
+        if field.name == new.input.type_field || field.name == new.input.time_field {
+            continue;
+        }
+        out.push_str(", ");
+        crate::value::write_json_str(&mut out, &field.name);
+        out.push_str(": ");
+        value.write_json(&mut out, old);
+    }
+    out.push('}');
+    out
 }

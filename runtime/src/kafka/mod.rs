@@ -20,11 +20,16 @@ mod source;
 
 pub use live::run;
 pub use metrics::{serve_metrics, Metrics};
+pub use nudge_compiler::diff::ProgramDiff;
 
+use crate::eval::World;
+use crate::models::ModelCaller;
+use nudge_compiler::plan::Plan;
 use rdkafka::error::KafkaError;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Where and how to run on Kafka.
@@ -64,6 +69,36 @@ impl KafkaConfig {
             state_dir: None,
             checkpoint_interval: Duration::from_secs(10),
         }
+    }
+}
+
+/// A new program for a running [`run`] (live reload): swapped in between two polls.
+pub struct Reload {
+    pub plan: Arc<Plan>,
+    pub world: Arc<dyn World + Send + Sync>,
+    /// The model client of the new program (`None`: no models, or calls answered by
+    /// their fallbacks).
+    pub models: Option<Arc<dyn ModelCaller>>,
+}
+
+/// Hands a [`Reload`] to a running [`run`]; the newest one offered wins. Cloned freely
+/// (the file watcher holds one).
+#[derive(Clone, Default)]
+pub struct Reloads(Arc<Mutex<Option<Reload>>>);
+
+impl Reloads {
+    pub fn new() -> Reloads {
+        Reloads::default()
+    }
+
+    /// Offers a new program; it replaces one not yet taken.
+    pub fn offer(&self, reload: Reload) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(reload);
+    }
+
+    /// The program waiting to be swapped in, if any.
+    pub fn take(&self) -> Option<Reload> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 }
 
@@ -123,6 +158,34 @@ pub fn stop_on_signals(stop: Stop) -> std::io::Result<()> {
                 }
             });
             stop.stop();
+        })?;
+    Ok(())
+}
+
+/// Calls `look(true)` on every SIGHUP and `look(false)` every `every`, from a background
+/// thread (the live reload's file watcher). SIGHUP is registered before this returns.
+pub fn on_hangup_or_every(
+    every: Duration,
+    mut look: impl FnMut(bool) + Send + 'static,
+) -> std::io::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut hup = rt.block_on(async {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+    })?;
+    std::thread::Builder::new()
+        .name("nudge-reload".into())
+        .spawn(move || {
+            rt.block_on(async {
+                loop {
+                    let forced = tokio::select! {
+                        _ = hup.recv() => true,
+                        _ = tokio::time::sleep(every) => false,
+                    };
+                    look(forced);
+                }
+            })
         })?;
     Ok(())
 }
