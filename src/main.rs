@@ -6,12 +6,10 @@
 
 mod cli;
 
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
-    match cli::dispatch(args) {
+    match cli::parse().and_then(cli::dispatch) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("nudge: {e:#}");

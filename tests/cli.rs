@@ -10,9 +10,14 @@ fn root() -> PathBuf {
 }
 
 fn nudge(args: &[&str]) -> Output {
+    nudge_in(&root(), args)
+}
+
+/// `nudge` run in `dir` (where a `nudge.toml` may be).
+fn nudge_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nudge"))
         .args(args)
-        .current_dir(root())
+        .current_dir(dir)
         .env("NO_COLOR", "1")
         .output()
         .expect("nudge runs")
@@ -292,6 +297,158 @@ fn gen_is_deterministic_and_runs() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = std::fs::read_to_string(dir.join("out.jsonl")).unwrap();
     assert!(out.contains("cart_abandonment"), "{}", stderr(&o));
+}
+
+/// `./nudge.toml` (or `--config FILE`) supplies run's settings; a typed flag wins.
+#[test]
+fn run_takes_settings_from_nudge_toml() {
+    let dir = tempdir("settings");
+    let patterns = root().join("patterns");
+    let events = root().join("examples/events.jsonl");
+    let (patterns, events) = (patterns.to_str().unwrap(), events.to_str().unwrap());
+    let out = dir.join("out.jsonl");
+    let run = [
+        "run",
+        patterns,
+        "--input",
+        events,
+        "--output",
+        out.to_str().unwrap(),
+    ];
+    let caps = "runs refused (--max-runs-per-key)";
+
+    // Without a file, the bundled example hits no cap.
+    let plain = nudge_in(&dir, &run);
+    assert_eq!(plain.status.code(), Some(0), "{}", stderr(&plain));
+    assert!(!stderr(&plain).contains(caps), "{}", stderr(&plain));
+
+    std::fs::write(dir.join("nudge.toml"), "[run]\nmax-runs-per-key = 1\n").unwrap();
+    let o = nudge_in(&dir, &run);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("nudge: settings from nudge.toml: --max-runs-per-key"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains(caps), "{}", stderr(&o));
+
+    // The flag beats the file.
+    let flag = nudge_in(&dir, &[&run[..], &["--max-runs-per-key", "1024"]].concat());
+    assert_eq!(flag.status.code(), Some(0), "{}", stderr(&flag));
+    assert!(!stderr(&flag).contains(caps), "{}", stderr(&flag));
+    assert!(
+        !stderr(&flag).contains("settings from"),
+        "{}",
+        stderr(&flag)
+    );
+
+    // `--config FILE` instead of ./nudge.toml: a Redis sink with nothing listening ends
+    // with its summary after the drain timeout (without the URL it says it is off).
+    let redis = dir.join("redis.toml");
+    std::fs::write(
+        &redis,
+        "[redis]\nurl = \"redis://127.0.0.1:1\"\ndrain-timeout = \"200ms\"\n",
+    )
+    .unwrap();
+    let o = nudge_in(
+        &dir,
+        &[&run[..], &["--config", redis.to_str().unwrap()]].concat(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("nudge: redis: 171 profile updates"), "{err}");
+    assert!(!err.contains("no --redis given"), "{err}");
+    assert!(!err.contains(caps), "--config replaces ./nudge.toml: {err}");
+}
+
+/// A bad settings file is a usage error (exit 2) that names the file.
+#[test]
+fn bad_settings_files_exit_2() {
+    let dir = tempdir("bad_settings");
+    let patterns = root().join("patterns");
+    let patterns = patterns.to_str().unwrap();
+
+    std::fs::write(
+        dir.join("nudge.toml"),
+        "[kafka]\nbrokerz = \"127.0.0.1:9092\"\n",
+    )
+    .unwrap();
+    let o = nudge_in(&dir, &["run", patterns]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("nudge.toml") && err.contains("unknown field `brokerz`"),
+        "{err}"
+    );
+
+    let o = nudge_in(&dir, &["run", patterns, "--config", "missing.toml"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("missing.toml"), "{}", stderr(&o));
+
+    // Kafka mode from the file still cannot go with `--input`; the error names the file.
+    std::fs::write(
+        dir.join("kafka.toml"),
+        "[kafka]\nbrokers = \"127.0.0.1:1\"\ntopics = [\"events\"]\n\
+         output-topic = \"out\"\ndead-letter-topic = \"dead\"\ngroup = \"g\"\n",
+    )
+    .unwrap();
+    let events = root().join("examples/events.jsonl");
+    let o = nudge_in(
+        &dir,
+        &[
+            "run",
+            patterns,
+            "--config",
+            "kafka.toml",
+            "--input",
+            events.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("'--brokers <BROKERS>' cannot be used with '--input"),
+        "{err}"
+    );
+    assert!(
+        err.contains("from the settings file kafka.toml: [kafka] brokers"),
+        "{err}"
+    );
+    // A typed Kafka flag does not need a typed `--brokers` when the file has one.
+    let o = nudge_in(
+        &dir,
+        &[
+            "run",
+            patterns,
+            "--config",
+            "kafka.toml",
+            "--group",
+            "mine",
+            "--input",
+            events.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("'--brokers <BROKERS>' cannot be used with '--input"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A value is checked as the flag's would be.
+    std::fs::write(
+        dir.join("wait.toml"),
+        "[redis]\nurl = \"redis://127.0.0.1:1\"\ndrain-timeout = \"soon\"\n",
+    )
+    .unwrap();
+    let o = nudge_in(&dir, &["run", patterns, "--config", "wait.toml"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("invalid value 'soon' for '--redis-drain-timeout"),
+        "{err}"
+    );
+    assert!(err.contains("[redis] drain-timeout"), "{err}");
 }
 
 fn tempdir(name: &str) -> PathBuf {

@@ -645,3 +645,123 @@ fn a_rule_edited_while_running_is_swapped_in_and_a_broken_edit_is_refused() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The Kafka settings from a settings file (`--config`), librdkafka properties included,
+/// and a `--group` flag that wins over the file's: the service reads, writes, serves
+/// metrics and commits for the flag's group.
+#[test]
+fn nudge_run_on_kafka_from_a_settings_file() {
+    let Some(brokers) = brokers() else { return };
+    let (input, output, dead, group) = (
+        unique("events"),
+        unique("out"),
+        unique("dead"),
+        unique("group"),
+    );
+    create_topics(&brokers, &[(&input, 1), (&output, 1), (&dead, 1)]);
+    let dir = std::env::temp_dir().join(unique("nudge-kafka-settings"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("shop.nudge"), PROGRAM).unwrap();
+    let port = free_port();
+    let settings = dir.join("settings.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            r#"[kafka]
+brokers = "{brokers}"
+topics = ["{input}"]
+output-topic = "{output}"
+dead-letter-topic = "{dead}"
+group = "{group}-from-the-file"
+metrics-addr = "127.0.0.1:{port}"
+[kafka.properties]
+"session.timeout.ms" = 6000
+"fetch.wait.max.ms" = "10"
+"#
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nudge"))
+        .arg("run")
+        .arg(dir.join("shop.nudge"))
+        .arg("--config")
+        .arg(&settings)
+        .args(["--group", &group]) // the flag wins over the file
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("nudge starts");
+
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .create()
+        .unwrap();
+    let cart = r#"{"type": "ADD_TO_CART", "ts": 1000100, "user_id": "u9", "product_id": "p9"}"#;
+    producer
+        .send(BaseRecord::<str, str>::to(&input).payload(cart))
+        .map_err(|(e, _)| e)
+        .unwrap();
+    producer.flush(Duration::from_secs(10)).unwrap();
+
+    let reader: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("group.id", unique("reader"))
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", "6000")
+        .create()
+        .unwrap();
+    reader.subscribe(&[&output]).unwrap();
+    let start = Instant::now();
+    let mut got = Vec::new();
+    while got.is_empty() && start.elapsed() < Duration::from_secs(60) {
+        if let Some(Ok(m)) = reader.poll(Duration::from_millis(100)) {
+            got.push(String::from_utf8_lossy(m.payload().unwrap()).into_owned());
+        }
+    }
+    assert_eq!(
+        got,
+        [r#"{"rule": "quick_abandonment", "key": "u9", "ts": 1002100, "user_id": "u9"}"#]
+    );
+    let metrics = http_get(port);
+    assert!(metrics.contains("nudge_partitions_assigned 1"), "{metrics}");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let exit = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "nudge did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(exit.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("settings from"), "{stderr}");
+    assert!(stderr.contains(&format!("as group {group}")), "{stderr}");
+
+    // Committed by the flag's group (not the file's).
+    let group_reader: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("group.id", &group)
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition(&input, 0);
+    let committed = group_reader
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .unwrap();
+    let p0 = committed.find_partition(&input, 0).unwrap();
+    // The pending run is in the checkpoint: committed past the cart.
+    assert_eq!(p0.offset(), Offset::Offset(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -2,6 +2,7 @@
 
 mod check;
 mod compile;
+mod config;
 mod explain;
 mod gen;
 mod load;
@@ -11,6 +12,7 @@ mod run;
 mod scenarios;
 
 use clap::{Parser, Subcommand, ValueEnum};
+pub use config::parse;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

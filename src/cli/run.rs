@@ -25,6 +25,12 @@ pub struct RunArgs {
     /// `*.nudge` files and directories.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
+    /// Take the Kafka, Redis and engine settings from this TOML file (default:
+    /// `./nudge.toml` when it exists); flags win over the file. See "Settings file" in
+    /// docs/operations.md.
+    #[arg(long, value_name = "FILE")]
+    #[allow(dead_code)] // read from the matches, before parsing (cli/config.rs)
+    config: Option<PathBuf>,
     /// An input file (JSON lines, or CSV with a header when it ends in .csv), or `-`
     /// for stdin; repeat for several inputs.
     #[arg(long = "input", default_value = "-")]
