@@ -42,6 +42,7 @@ struct Kafka {
     group: Option<String>,
     state_dir: Option<PathBuf>,
     checkpoint_interval: Option<String>,
+    exactly_once: Option<bool>,
     metrics_addr: Option<String>,
     /// librdkafka properties, passed through (`[kafka.properties]`).
     #[serde(default)]
@@ -91,14 +92,18 @@ impl FileArg {
         }
     }
 
-    /// `--flag=value` for each value (the `=` keeps a value that starts with `-` a value).
-    fn tokens(&self) -> impl Iterator<Item = OsString> + '_ {
-        self.values.iter().map(|v| {
+    /// `--flag=value` for each value (the `=` keeps a value that starts with `-` a value);
+    /// a switch (no values) is the bare flag.
+    fn tokens(&self) -> Box<dyn Iterator<Item = OsString> + '_> {
+        if self.values.is_empty() {
+            return Box::new(std::iter::once(OsString::from(&self.flag)));
+        }
+        Box::new(self.values.iter().map(|v| {
             let mut t = OsString::from(&self.flag);
             t.push("=");
             t.push(v);
             t
-        })
+        }))
     }
 }
 
@@ -138,6 +143,12 @@ impl Settings {
             .into_iter()
             .filter_map(|(id, key, value)| Some(FileArg::new(id, key, value?)))
             .collect();
+        if k.exactly_once == Some(true) {
+            out.push(FileArg {
+                values: Vec::new(),
+                ..FileArg::new("exactly_once", "[kafka] exactly-once", OsString::new())
+            });
+        }
         if let Some(topics) = k.topics.as_ref().filter(|t| !t.is_empty()) {
             out.push(FileArg {
                 flag: "--topic".into(),
@@ -316,6 +327,7 @@ mod tests {
         group = "g"
         state-dir = "state"
         checkpoint-interval = "5s"
+        exactly-once = true
         metrics-addr = "127.0.0.1:9464"
         [kafka.properties]
         "security.protocol" = "SASL_SSL"
@@ -335,7 +347,7 @@ mod tests {
     fn every_setting_is_a_flag_of_run() {
         let settings: Settings = toml::from_str(FULL).unwrap();
         let args = settings.args(Path::new("/etc/nudge")).unwrap();
-        assert_eq!(args.len(), 16);
+        assert_eq!(args.len(), 17);
         let cmd = Cli::command();
         let run = cmd.find_subcommand("run").unwrap();
         for a in &args {
@@ -385,6 +397,7 @@ mod tests {
                 "[redis] drain-timeout",
                 "[run] shards",
                 "[run] max-group-len",
+                "[kafka] exactly-once",
                 "[kafka.properties] \"security.protocol\"",
             ]
         );

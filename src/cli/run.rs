@@ -83,6 +83,11 @@ pub struct RunArgs {
     /// committed (`10s`, `500ms`, `2m`).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_wait, requires = "brokers")]
     checkpoint_interval: Duration,
+    /// Kafka mode: commit records, checkpoints and offsets in one transaction per
+    /// checkpoint (exactly once for `read_committed` readers; the brokers must support
+    /// transactions). Without it: at least once, repeats carrying the same `nudge-id`.
+    #[arg(long, requires = "brokers")]
+    exactly_once: bool,
     /// Kafka mode: a librdkafka property for every client (e.g. `security.protocol=SASL_SSL`);
     /// repeat for several.
     #[arg(long = "kafka-property", value_name = "KEY=VALUE", requires = "brokers", value_parser = parse_property)]
@@ -258,6 +263,7 @@ fn run_kafka(
         properties: args.kafka_properties.clone(),
         state_dir: args.state_dir.clone(),
         checkpoint_interval: args.checkpoint_interval,
+        exactly_once: args.exactly_once,
         ..KafkaConfig::new("", &[], "", "", "")
     };
     warn_on_key_mismatch(&plan);
@@ -279,9 +285,14 @@ fn run_kafka(
     )
     .context("cannot watch the pattern files")?;
     eprintln!(
-        "nudge: consuming {} as group {} (stop with Ctrl-C or SIGTERM)",
+        "nudge: consuming {} as group {}, {} (stop with Ctrl-C or SIGTERM)",
         cfg.topics.join(", "),
-        cfg.group
+        cfg.group,
+        if cfg.exactly_once {
+            "exactly once (transactions)"
+        } else {
+            "at least once"
+        }
     );
     let started = Instant::now();
     let s = kafka::run(

@@ -11,6 +11,7 @@
 //! chunks of the previous checkpoint are deleted (tombstones) once the new manifest is
 //! written. The newest of the two copies (by sequence number) wins on restore.
 
+use super::sink::KafkaSink;
 use super::source::{client_config, with_properties};
 use super::{Error, KafkaConfig};
 use crate::engine::{ProfileUpdate, Snapshot};
@@ -20,7 +21,6 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -69,7 +69,6 @@ type Found = (u64, u32, Vec<u8>);
 pub struct Store {
     dir: Option<PathBuf>,
     topic: String,
-    producer: ThreadedProducer<DefaultProducerContext>,
     cfg: KafkaConfig,
     /// Per task: the chunk count of its last manifest written here (to delete them).
     last_chunks: FxHashMap<i32, (u64, u32)>,
@@ -89,14 +88,9 @@ impl Store {
         };
         let topic = format!("{}.checkpoints", cfg.group);
         create_topic(cfg, &topic)?;
-        let mut c = client_config(cfg);
-        c.set("linger.ms", "0")
-            .set("message.max.bytes", (CHUNK + 64 * 1024).to_string());
-        let producer = with_properties(c, cfg).create()?;
         Ok(Store {
             dir,
             topic,
-            producer,
             cfg: cfg.clone(),
             last_chunks: FxHashMap::default(),
         })
@@ -108,62 +102,53 @@ impl Store {
             .map(|d| d.join(format!("task-{task}.ckpt")))
     }
 
-    /// Writes checkpoints (file first, then topic) and waits for the brokers.
-    pub fn save(&mut self, cps: &[Checkpoint]) -> Result<(), Error> {
+    /// Encodes checkpoints for [`Store::send`] and [`Store::write_files`].
+    pub fn encode(cps: &[Checkpoint]) -> Result<Vec<(i32, u64, Vec<u8>)>, Error> {
+        cps.iter()
+            .map(|cp| Ok((cp.task, cp.seq, postcard::to_stdvec(cp).map_err(codec)?)))
+            .collect()
+    }
+
+    /// Sends encoded checkpoints to the topic through the output producer (inside its
+    /// transaction in exactly-once mode): chunks, then (once they are acknowledged)
+    /// manifests, then tombstones for the chunks of the previous checkpoints.
+    pub fn send(&mut self, encoded: &[(i32, u64, Vec<u8>)], sink: &KafkaSink) -> Result<(), Error> {
         let mut manifests = Vec::new();
-        for cp in cps {
-            let bytes = postcard::to_stdvec(cp).map_err(codec)?;
-            if let Some(path) = self.file(cp.task) {
-                let tmp = path.with_extension("tmp");
-                let mut f = fs::File::create(&tmp)?;
-                f.write_all(&bytes)?;
-                f.sync_all()?;
-                fs::rename(&tmp, &path)?;
-            }
+        for (task, seq, bytes) in encoded {
             let chunks = bytes.chunks(CHUNK).count().max(1) as u32;
             for (i, chunk) in bytes.chunks(CHUNK).enumerate() {
-                let key = format!("{}/{}/{i}", cp.task, cp.seq);
-                self.send(&key, Some(chunk))?;
+                sink.send_bytes(&self.topic, 0, &format!("{task}/{seq}/{i}"), Some(chunk))?;
             }
-            manifests.push((cp.task, cp.seq, chunks));
+            manifests.push((*task, *seq, chunks));
         }
-        // Chunks before manifests: a manifest is written only once its chunks are.
-        self.flush()?;
+        sink.flush()?;
         for &(task, seq, chunks) in &manifests {
             let m = postcard::to_stdvec(&Manifest { seq, chunks }).map_err(codec)?;
-            self.send(&task.to_string(), Some(&m))?;
+            sink.send_bytes(&self.topic, 0, &task.to_string(), Some(&m))?;
         }
-        self.flush()?;
         for (task, seq, chunks) in manifests {
             if let Some((old_seq, old_chunks)) = self.last_chunks.insert(task, (seq, chunks)) {
                 for i in 0..old_chunks {
-                    self.send(&format!("{task}/{old_seq}/{i}"), None)?;
+                    sink.send_bytes(&self.topic, 0, &format!("{task}/{old_seq}/{i}"), None)?;
                 }
             }
         }
         Ok(())
     }
 
-    fn send(&self, key: &str, value: Option<&[u8]>) -> Result<(), Error> {
-        let mut record: BaseRecord<'_, str, [u8]> =
-            BaseRecord::to(&self.topic).key(key).partition(0);
-        if let Some(v) = value {
-            record = record.payload(v);
+    /// Writes encoded checkpoints to the state directory, each atomically (a temporary
+    /// file, synced, renamed).
+    pub fn write_files(&self, encoded: &[(i32, u64, Vec<u8>)]) -> Result<(), Error> {
+        for (task, _, bytes) in encoded {
+            let Some(path) = self.file(*task) else {
+                return Ok(());
+            };
+            let tmp = path.with_extension("tmp");
+            let mut f = fs::File::create(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            fs::rename(&tmp, &path)?;
         }
-        loop {
-            match self.producer.send(record) {
-                Ok(()) => return Ok(()),
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                    record = back;
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Err((e, _)) => return Err(e.into()),
-            }
-        }
-    }
-
-    fn flush(&self) -> Result<(), Error> {
-        self.producer.flush(Duration::from_secs(60))?;
         Ok(())
     }
 

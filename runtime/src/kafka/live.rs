@@ -459,7 +459,9 @@ impl Live {
         self.collect_outputs();
         self.merger
             .flush_below(MAX_WATERMARK, &mut self.sink, &mut self.summary)?;
-        self.sink.flush()?;
+        if !self.sink.transactional() {
+            self.sink.flush()?;
+        }
         let mut cps = Vec::new();
         let mut commit = TopicPartitionList::new();
         for &p in tasks {
@@ -488,16 +490,29 @@ impl Live {
             }
             cps.push(cp);
         }
-        self.store.save(&cps)?;
+        let encoded = Store::encode(&cps)?;
+        self.store.send(&encoded, &self.sink)?;
+        if self.sink.transactional() {
+            // Records, checkpoints and offsets become visible together, or not at all.
+            let group = consumer
+                .group_metadata()
+                .ok_or_else(|| Error::Checkpoint("the consumer has no group metadata".into()))?;
+            self.sink.commit_transaction(&commit, &group)?;
+            self.store.write_files(&encoded)?;
+        } else {
+            self.sink.flush()?;
+            self.store.write_files(&encoded)?;
+            if commit.count() > 0 {
+                // A commit can fail once the partitions are gone; the checkpoint has
+                // them.
+                if let Err(e) = consumer.commit(&commit, CommitMode::Sync) {
+                    eprintln!("nudge: kafka: commit after checkpoint: {e}");
+                }
+            }
+        }
         for cp in &cps {
             if let Some(task) = self.tasks.get_mut(&cp.task) {
                 task.seq = cp.seq;
-            }
-        }
-        if commit.count() > 0 {
-            // A commit can fail once the partitions are gone; the checkpoint has them.
-            if let Err(e) = consumer.commit(&commit, CommitMode::Sync) {
-                eprintln!("nudge: kafka: commit after checkpoint: {e}");
             }
         }
         self.metrics

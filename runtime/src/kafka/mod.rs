@@ -53,6 +53,9 @@ pub struct KafkaConfig {
     pub state_dir: Option<PathBuf>,
     /// How often every owned task is checkpointed (and its offsets committed).
     pub checkpoint_interval: Duration,
+    /// Commit outputs, checkpoints and consumer offsets in one transaction per
+    /// checkpoint (the brokers must support transactions).
+    pub exactly_once: bool,
 }
 
 impl KafkaConfig {
@@ -68,6 +71,7 @@ impl KafkaConfig {
             tick: Duration::from_millis(20),
             state_dir: None,
             checkpoint_interval: Duration::from_secs(10),
+            exactly_once: false,
         }
     }
 }

@@ -1,15 +1,18 @@
 //! The producer side: records to the output topics, dead letters to theirs, and the
 //! count of what the brokers acknowledged.
 
+use super::checkpoint::CHUNK;
 use super::source::{client_config, with_properties};
 use super::{Error, KafkaConfig, Metrics};
 use crate::decode::DeadLetter;
 use crate::engine::Output;
 use crate::runner::Sink;
+use rdkafka::consumer::ConsumerGroupMetadata;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::ClientContext;
+use rdkafka::TopicPartitionList;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -41,20 +44,97 @@ pub struct KafkaSink {
     output_topic: String,
     dead_letter_topic: String,
     metrics: Arc<Metrics>,
+    transactional: bool,
 }
 
+/// How long a transaction call may take.
+const TXN_TIMEOUT: Duration = Duration::from_secs(30);
+
 impl KafkaSink {
+    /// The producer of every output: records, dead letters and checkpoints. With
+    /// `cfg.exactly_once` it is transactional and a transaction is open from the start.
     pub fn new(cfg: &KafkaConfig, metrics: Arc<Metrics>) -> Result<KafkaSink, Error> {
         let mut c = client_config(cfg);
-        c.set("linger.ms", "5");
+        c.set("linger.ms", "5")
+            .set("message.max.bytes", (CHUNK + 64 * 1024).to_string());
+        if cfg.exactly_once {
+            // Unique per process: zombies are fenced by the group generation (KIP-447).
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            c.set(
+                "transactional.id",
+                format!("{}.nudge.{}.{nanos}", cfg.group, std::process::id()),
+            );
+        }
         let producer: ThreadedProducer<Acks> =
             with_properties(c, cfg).create_with_context(Acks::default())?;
+        if cfg.exactly_once {
+            producer.init_transactions(TXN_TIMEOUT)?;
+            producer.begin_transaction()?;
+        }
         Ok(KafkaSink {
             producer,
             output_topic: cfg.output_topic.clone(),
             dead_letter_topic: cfg.dead_letter_topic.clone(),
             metrics,
+            transactional: cfg.exactly_once,
         })
+    }
+
+    /// Whether outputs, checkpoints and offsets are committed in transactions.
+    pub fn transactional(&self) -> bool {
+        self.transactional
+    }
+
+    /// Sends one raw record to partition `partition` of `topic` (checkpoints; `None`
+    /// is a tombstone).
+    pub fn send_bytes(
+        &self,
+        topic: &str,
+        partition: i32,
+        key: &str,
+        value: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        let mut record: BaseRecord<'_, str, [u8]> =
+            BaseRecord::to(topic).key(key).partition(partition);
+        if let Some(v) = value {
+            record = record.payload(v);
+        }
+        loop {
+            match self.producer.send(record) {
+                Ok(()) => return Ok(()),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err((e, _)) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Exactly-once mode: commits the open transaction (every record sent since the
+    /// last commit, with the checkpoints) together with the consumer offsets, then opens
+    /// the next. An error aborts it: nothing of it becomes visible, and the process
+    /// stops (a restart resumes from the last committed checkpoint).
+    pub fn commit_transaction(
+        &self,
+        offsets: &TopicPartitionList,
+        group: &ConsumerGroupMetadata,
+    ) -> Result<(), Error> {
+        let sent = if offsets.count() > 0 {
+            self.producer
+                .send_offsets_to_transaction(offsets, group, TXN_TIMEOUT)
+        } else {
+            Ok(())
+        };
+        let done = sent.and_then(|()| self.producer.commit_transaction(TXN_TIMEOUT));
+        if let Err(e) = done {
+            let _ = self.producer.abort_transaction(TXN_TIMEOUT);
+            return Err(e.into());
+        }
+        self.producer.begin_transaction()?;
+        Ok(())
     }
 
     /// Sends one record, waiting while the producer's queue is full.
