@@ -9,6 +9,8 @@ mod common;
 
 use nudge_runtime::gen::{generate, GenConfig};
 use nudge_runtime::kafka::{self, KafkaConfig, Metrics, Stop};
+use nudge_runtime::redis_sink::{RedisConfig, RedisSink};
+use nudge_runtime::runner::ProfileSink;
 use nudge_runtime::runner::{RunOptions, Summary};
 use nudge_runtime::world::Resources;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -17,7 +19,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread;
@@ -144,6 +146,10 @@ struct Running {
 }
 
 fn start(program: &str, cfg: KafkaConfig) -> Running {
+    start_with(program, cfg, RunOptions::default())
+}
+
+fn start_with(program: &str, cfg: KafkaConfig, opts: RunOptions) -> Running {
     let plan = Arc::new(common::plan(program));
     let (resources, _) = Resources::load(&plan).expect("resources");
     let stop = Stop::new();
@@ -153,7 +159,7 @@ fn start(program: &str, cfg: KafkaConfig) -> Running {
         kafka::run(
             plan,
             Arc::new(resources),
-            &RunOptions::default(),
+            &opts,
             &cfg,
             &s,
             &kafka::Reloads::new(),
@@ -567,4 +573,90 @@ fn a_process_joining_mid_stream_takes_partitions_with_their_state() {
     assert!(sb.records > 0, "the joining process wrote nothing");
     assert_eq!(sa.accepted + sb.accepted, t.file.summary.accepted);
     assert_same_as_file(&main, &into, &t.file);
+}
+
+/// (#7) Profile writes Redis has not taken travel in the checkpoint: a process whose
+/// Redis is unreachable stops with its updates unwritten; the next owner of the
+/// partition, with a working Redis, writes them without any new event.
+#[test]
+fn unwritten_profile_writes_travel_in_the_checkpoint() {
+    let Some(brokers) = brokers() else { return };
+    let redis_url = match std::env::var("NUDGE_TEST_REDIS") {
+        Ok(u) if !u.is_empty() => u,
+        _ if std::env::var_os("CI").is_some() => panic!("NUDGE_TEST_REDIS is not set in CI"),
+        _ => return eprintln!("skipped: NUDGE_TEST_REDIS is not set"),
+    };
+    let input = unique("events");
+    let (output, dead) = (unique("out"), unique("dead"));
+    create_topics(&brokers, &[(&input, 2), (&output, 1), (&dead, 1)]);
+    let hash = unique("nudge-test:ckpt");
+    let program = format!(
+        r#"
+input
+  lateness 0s
+  idle 300ms
+  key user_id
+event VIEW {{ user_id: string, category: string }}
+profile customer
+  per user_id
+  features {{ views: count(VIEW), last_category: last(VIEW.category) }}
+  sink redis "{hash}:{{key}}"
+"#
+    );
+    let plan = Arc::new(common::plan(&program));
+    let cfg = config(&brokers, &[&input], &output, &dead, &unique("group"));
+    let views: Vec<_> = ["shoes", "bags", "hats"]
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let line = format!(
+                r#"{{"type": "VIEW", "ts": {}, "user_id": "u1", "category": "{c}"}}"#,
+                1_000_000 + i as i64 * 1000
+            );
+            (Some(0), Some("u1".to_string()), line)
+        })
+        .collect();
+    produce(&brokers, &input, &views);
+
+    // Redis down (nothing listens on port 1): the writes wait in the backlog.
+    let down = RedisSink::start(plan.clone(), RedisConfig::new("redis://127.0.0.1:1")).unwrap();
+    let opts = RunOptions {
+        profile_sink: Some(down.clone() as Arc<dyn ProfileSink>),
+        ..RunOptions::default()
+    };
+    let first = start_with(&program, cfg.clone(), opts);
+    settle("the views' processing", || {
+        first.metrics.events_in.load(Ordering::Relaxed) == 3 && down.stats().updates == 3
+    });
+    first.finish();
+    let stats = down.finish(Duration::from_millis(100));
+    assert_eq!(stats.writes, 0, "{stats:?}");
+
+    // Redis up: the restored checkpoint's writes go out.
+    let up = RedisSink::start(plan.clone(), RedisConfig::new(&redis_url)).unwrap();
+    let opts = RunOptions {
+        profile_sink: Some(up.clone() as Arc<dyn ProfileSink>),
+        ..RunOptions::default()
+    };
+    let second = start_with(&program, cfg, opts);
+    let client = redis::Client::open(redis_url.as_str()).unwrap();
+    let mut con = client.get_connection().unwrap();
+    let name = format!("{hash}:u1");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let got: HashMap<String, String> = loop {
+        let h: HashMap<String, String> = redis::Commands::hgetall(&mut con, &name).unwrap();
+        if !h.is_empty() || Instant::now() > deadline {
+            break h;
+        }
+        thread::sleep(Duration::from_millis(100));
+    };
+    second.finish();
+    up.finish(Duration::from_secs(5));
+    assert_eq!(got.get("views").map(String::as_str), Some("3"), "{got:?}");
+    assert_eq!(
+        got.get("last_category").map(String::as_str),
+        Some("hats"),
+        "{got:?}"
+    );
+    let _: () = redis::Commands::del(&mut con, &name).unwrap();
 }

@@ -53,6 +53,9 @@ pub struct Checkpoint {
     pub engine: Snapshot,
     /// Profile writes (`sink redis`) not yet acknowledged by Redis.
     pub profiles: Vec<ProfileUpdate>,
+    /// Per profile of the program that took it, its fingerprint: a restore under
+    /// another program re-offers only the writes of unchanged profiles.
+    pub profile_fingerprints: Vec<u64>,
 }
 
 /// The manifest record of a task on the topic.
@@ -278,6 +281,7 @@ impl Checkpoint {
             buffered: Vec::new(),
             engine,
             profiles: Vec::new(),
+            profile_fingerprints: Vec::new(),
         }
     }
 }

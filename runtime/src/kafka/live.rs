@@ -290,7 +290,15 @@ impl Live {
                     }
                 }
                 if let Some(sink) = &self.profile_sink {
-                    sink.offer(cp.profiles);
+                    // Only writes of profiles this program has unchanged (same place).
+                    let same = |i: usize| {
+                        i < self.plan.profiles.len()
+                            && cp.profile_fingerprints.get(i)
+                                == Some(&nudge_compiler::diff::profile_fingerprint(&self.plan, i))
+                    };
+                    let mut writes = cp.profiles;
+                    writes.retain(|u| same(u.profile.index()));
+                    sink.offer(writes);
                 }
             }
             self.tasks.insert(p, Task { engine, seq });
@@ -487,6 +495,9 @@ impl Live {
             }
             if let Some(sink) = &self.profile_sink {
                 cp.profiles = sink.unwritten(p, release);
+                cp.profile_fingerprints = (0..self.plan.profiles.len())
+                    .map(|i| nudge_compiler::diff::profile_fingerprint(&self.plan, i))
+                    .collect();
             }
             cps.push(cp);
         }
