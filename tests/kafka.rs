@@ -276,6 +276,7 @@ fn nudge_run_on_kafka_checkpoints_on_sigterm_and_restores_elsewhere() {
         "nudge_runs_alive 1",
         "nudge_partitions_assigned 4",
         "# TYPE nudge_checkpoint_age_seconds gauge",
+        r#"nudge_rule_records_out_total{rule="quick_abandonment"} 1"#,
     ] {
         assert!(metrics.contains(line), "no `{line}` in\n{metrics}");
     }

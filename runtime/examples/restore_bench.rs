@@ -41,8 +41,14 @@ fn main() {
     let plan = Arc::new(compiled.plan.expect("the program compiles"));
     let (resources, _) = Resources::load(&plan).expect("no resources");
     let world: Arc<Resources> = Arc::new(resources);
-    let new_engine =
-        || Engine::new(plan.clone(), world.clone(), EngineConfig::default(), ShardId::SOLE);
+    let new_engine = || {
+        Engine::new(
+            plan.clone(),
+            world.clone(),
+            EngineConfig::default(),
+            ShardId::SOLE,
+        )
+    };
     let mut engine = new_engine();
     let mut decoder = Decoder::new(plan.clone());
     let source: Arc<str> = Arc::from("bench");

@@ -46,7 +46,8 @@ pub fn run(
     let consumer = source::consumer(cfg)?;
     let parts = Partitions::fetch(&consumer, &cfg.topics)?;
     let store = Store::open(cfg)?;
-    let sink = KafkaSink::new(cfg, metrics.clone())?;
+    let mut sink = KafkaSink::new(cfg, metrics.clone())?;
+    sink.name_rules(&plan);
     let live = Arc::new(Shared(Mutex::new(Live::new(
         plan, world, opts, parts, metrics, sink, store,
     ))));
@@ -581,6 +582,7 @@ impl Live {
             self.global = Global::new(plan.clone());
         }
         self.merger = Merger::new(&plan, &self.opts);
+        self.sink.name_rules(&plan);
         self.decoder = Decoder::new(plan.clone());
         if !same_schema {
             self.reorder.set_lateness(plan.input.lateness_ms);

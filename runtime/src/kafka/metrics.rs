@@ -1,9 +1,10 @@
 //! Counters of a Kafka run and a tiny HTTP endpoint serving them as Prometheus text.
 
+use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -38,6 +39,21 @@ pub struct Metrics {
     /// Live reloads: applied, and refused because the new program had errors.
     pub reloads: AtomicU64,
     pub reloads_refused: AtomicU64,
+    /// Records produced per rule (pattern or trending `emit`).
+    pub by_rule: Mutex<BTreeMap<String, u64>>,
+}
+
+impl Metrics {
+    /// Counts one record of `rule`.
+    pub fn record_of(&self, rule: &str) {
+        let mut m = self.by_rule.lock().unwrap_or_else(|e| e.into_inner());
+        match m.get_mut(rule) {
+            Some(n) => *n += 1,
+            None => {
+                m.insert(rule.to_string(), 1);
+            }
+        }
+    }
 }
 
 impl Metrics {
@@ -161,6 +177,19 @@ impl Metrics {
             "Reloads refused because the new program had errors.",
             get(&self.reloads_refused),
         );
+        out.push_str("# HELP nudge_rule_records_out_total Records produced, per rule.\n");
+        out.push_str("# TYPE nudge_rule_records_out_total counter\n");
+        for (rule, n) in self
+            .by_rule
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            out.push_str(&format!(
+                "nudge_rule_records_out_total{{rule=\"{}\"}} {n}\n",
+                rule.replace('\\', "\\\\").replace('"', "\\\"")
+            ));
+        }
         out
     }
 }

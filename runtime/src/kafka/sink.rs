@@ -45,6 +45,8 @@ pub struct KafkaSink {
     dead_letter_topic: String,
     metrics: Arc<Metrics>,
     transactional: bool,
+    /// Rule names by their place in the program (for the per-rule counts).
+    rules: rustc_hash::FxHashMap<u32, String>,
 }
 
 /// How long a transaction call may take.
@@ -79,7 +81,18 @@ impl KafkaSink {
             dead_letter_topic: cfg.dead_letter_topic.clone(),
             metrics,
             transactional: cfg.exactly_once,
+            rules: Default::default(),
         })
+    }
+
+    /// Names the rules of `plan` for the per-rule counts (at the start and on reloads).
+    pub fn name_rules(&mut self, plan: &nudge_compiler::plan::Plan) {
+        self.rules = plan
+            .patterns
+            .iter()
+            .map(|p| (p.place, p.name.clone()))
+            .chain(plan.trendings.iter().map(|t| (t.place, t.name.clone())))
+            .collect();
     }
 
     /// Whether outputs, checkpoints and offsets are committed in transactions.
@@ -183,6 +196,9 @@ impl Sink for KafkaSink {
         let key = (!out.key.is_empty()).then_some(out.key.as_str());
         self.send(topic, key, &out.json, Some(&out.id))?;
         self.metrics.records_out.fetch_add(1, Ordering::Relaxed);
+        if let Some(rule) = self.rules.get(&out.place) {
+            self.metrics.record_of(rule);
+        }
         Ok(())
     }
 
