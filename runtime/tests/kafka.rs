@@ -365,10 +365,10 @@ fn generated_traffic_gives_the_same_records_as_file_mode() {
     assert!(read_topic(&brokers, &dead, 0, Duration::from_secs(3)).is_empty());
 }
 
-/// (c) Scale-out: two processes of one group share the four partitions and give,
+/// (c) Scale-out: three processes of one group share the four partitions and give,
 /// together, the records one process gives.
 #[test]
-fn two_processes_in_one_group_give_the_same_records() {
+fn three_processes_in_one_group_give_the_same_records() {
     let Some(brokers) = brokers() else { return };
     let input = unique("events");
     let (output, named, dead) = (unique("out"), unique("named"), unique("dead"));
@@ -379,15 +379,14 @@ fn two_processes_in_one_group_give_the_same_records() {
     let program = SHOP.replace("NAMED", &named);
     let group = unique("group");
     let cfg = config(&brokers, &[&input], &output, &dead, &group);
-    let runs = [start(&program, cfg.clone()), start(&program, cfg)];
-    let assigned = |r: &Running| {
-        r.metrics
-            .partitions_assigned
-            .load(std::sync::atomic::Ordering::Relaxed)
-    };
+    let runs = [
+        start(&program, cfg.clone()),
+        start(&program, cfg.clone()),
+        start(&program, cfg),
+    ];
+    let assigned = |r: &Running| r.metrics.partitions_assigned.load(Ordering::Relaxed);
     settle("the group's settling", || {
-        let (a, b) = (assigned(&runs[0]), assigned(&runs[1]));
-        a > 0 && b > 0 && a + b == 4
+        runs.iter().all(|r| assigned(r) > 0) && runs.iter().map(assigned).sum::<u64>() == 4
     });
     let (_, file) = produce_shop_traffic(&brokers, &input, &named);
     let main = read_topic(
@@ -397,10 +396,15 @@ fn two_processes_in_one_group_give_the_same_records() {
         Duration::from_secs(90),
     );
     let into = read_topic(&brokers, &named, file.named.len(), Duration::from_secs(30));
-    let [a, b] = runs;
-    let (sa, sb) = (a.finish(), b.finish());
-    assert!(sa.accepted > 0 && sb.accepted > 0, "both processes worked");
-    assert_eq!(sa.accepted + sb.accepted, file.summary.accepted);
+    let summaries: Vec<Summary> = runs.into_iter().map(Running::finish).collect();
+    assert!(
+        summaries.iter().all(|s| s.accepted > 0),
+        "every process worked"
+    );
+    assert_eq!(
+        summaries.iter().map(|s| s.accepted).sum::<u64>(),
+        file.summary.accepted
+    );
     assert_same_as_file(&main, &into, &file);
 }
 
