@@ -457,3 +457,37 @@ fn tempdir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// `--log-format json`: service messages are one JSON object per line.
+#[test]
+fn run_logs_as_json_lines() {
+    let dir = tempdir("json-logs");
+    let patterns = root().join("patterns");
+    let events = root().join("examples/events.jsonl");
+    let out = dir.join("out.jsonl");
+    let o = nudge_in(
+        &dir,
+        &[
+            "run",
+            patterns.to_str().unwrap(),
+            "--input",
+            events.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+            "--log-format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // customer_360 has `sink redis` and no --redis is given: said once, as JSON.
+    let line = stderr(&o)
+        .lines()
+        .find(|l| l.contains("no --redis given"))
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no line about Redis in\n{}", stderr(&o)));
+    let v: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+    assert_eq!(v["level"], "info");
+    assert_eq!(v["component"], "run");
+    assert!(v["ts"].as_str().is_some_and(|t| t.ends_with('Z')), "{v}");
+    assert!(v["msg"].as_str().unwrap().starts_with("no --redis given"));
+}

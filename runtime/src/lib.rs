@@ -12,6 +12,7 @@ pub mod eval;
 pub mod event;
 pub mod gen;
 pub mod kafka;
+pub mod log;
 pub mod models;
 pub mod operators;
 pub mod redis_sink;

@@ -61,6 +61,7 @@ struct Redis {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct Run {
     shards: Option<usize>,
+    log_format: Option<String>,
     max_runs_per_key: Option<usize>,
     max_group_len: Option<usize>,
 }
@@ -136,6 +137,7 @@ impl Settings {
             ("redis_max_backlog",   "[redis] max-backlog",       n(&r.max_backlog)),
             ("redis_drain_timeout", "[redis] drain-timeout",     s(&r.drain_timeout)),
             ("shards",              "[run] shards",              n(&e.shards)),
+            ("log_format",          "[run] log-format",          s(&e.log_format)),
             ("max_runs_per_key",    "[run] max-runs-per-key",    n(&e.max_runs_per_key)),
             ("max_group_len",       "[run] max-group-len",       n(&e.max_group_len)),
         ];
@@ -338,6 +340,7 @@ mod tests {
         drain-timeout = "2s"
         [run]
         shards = 2
+        log-format = "json"
         max-runs-per-key = 3
         max-group-len = 4
     "#;
@@ -347,7 +350,7 @@ mod tests {
     fn every_setting_is_a_flag_of_run() {
         let settings: Settings = toml::from_str(FULL).unwrap();
         let args = settings.args(Path::new("/etc/nudge")).unwrap();
-        assert_eq!(args.len(), 17);
+        assert_eq!(args.len(), 18);
         let cmd = Cli::command();
         let run = cmd.find_subcommand("run").unwrap();
         for a in &args {
@@ -396,6 +399,7 @@ mod tests {
                 "[redis] max-backlog",
                 "[redis] drain-timeout",
                 "[run] shards",
+                "[run] log-format",
                 "[run] max-group-len",
                 "[kafka] exactly-once",
                 "[kafka.properties] \"security.protocol\"",

@@ -77,7 +77,7 @@ impl Watcher {
             Ok(plan) => {
                 let changes = ProgramDiff::between(&self.current, &plan);
                 if changes.is_empty() {
-                    eprintln!("nudge: reload ({why}): no change");
+                    nudge_runtime::info!("reload", "reload ({why}): no change");
                     return;
                 }
                 if let Err(e) = self.refuse_redis_changes(&plan) {
@@ -89,7 +89,10 @@ impl Watcher {
                     Err(e) => return self.refuse(why, &e.to_string()),
                 };
                 for row in bad_rows {
-                    eprintln!("nudge: skipped bad line of a table or vectors file: {row}");
+                    nudge_runtime::warn!(
+                        "reload",
+                        "skipped bad line of a table or vectors file: {row}"
+                    );
                 }
                 let models: Option<Arc<dyn ModelCaller>> = if plan.models.is_empty() {
                     None
@@ -99,7 +102,7 @@ impl Watcher {
                         Err(e) => return self.refuse(why, &format!("model client: {e}")),
                     }
                 };
-                eprintln!("nudge: reload ({why}): {changes}");
+                nudge_runtime::info!("reload", "reload ({why}): {changes}");
                 let plan = Arc::new(plan);
                 self.current = plan.clone();
                 self.reloads.offer(Reload {
@@ -113,7 +116,10 @@ impl Watcher {
     }
 
     fn refuse(&self, why: &str, reason: &str) {
-        eprintln!("nudge: reload ({why}) refused: {reason}; the running program goes on");
+        nudge_runtime::warn!(
+            "reload",
+            "reload ({why}) refused: {reason}; the running program goes on"
+        );
         self.metrics.reloads_refused.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -122,11 +128,11 @@ impl Watcher {
         let sources = match load_paths(&self.paths) {
             Ok(s) if !s.is_empty() => s,
             Ok(_) => {
-                eprintln!("nudge: reload: no *.nudge files found");
+                nudge_runtime::info!("reload", "reload: no *.nudge files found");
                 return Err(1);
             }
             Err(e) => {
-                eprintln!("nudge: reload: {e}");
+                nudge_runtime::info!("reload", "reload: {e}");
                 return Err(1);
             }
         };

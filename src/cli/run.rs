@@ -104,6 +104,10 @@ pub struct RunArgs {
     /// (`30s`, `500ms`, `2m`).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_wait, requires = "redis")]
     redis_drain_timeout: Duration,
+    /// How service messages go to stderr: `text` (`nudge: ...` lines) or `json` (one
+    /// object per line: ts, level, component, msg).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     /// Kafka mode: serve Prometheus metrics on this address (`GET /metrics`).
     #[arg(long, value_name = "HOST:PORT", requires = "brokers")]
     metrics_addr: Option<String>,
@@ -135,14 +139,18 @@ fn start_redis(args: &RunArgs, plan: &Arc<Plan>) -> anyhow::Result<Option<Arc<Re
     match (&args.redis, sinks.is_empty()) {
         (None, true) => Ok(None),
         (None, false) => {
-            eprintln!(
-                "nudge: no --redis given: the Redis sink of profile {} is off (profiles are kept in memory only)",
+            nudge_runtime::info!(
+                "run",
+                "no --redis given: the Redis sink of profile {} is off (profiles are kept in memory only)",
                 sinks.join(", ")
             );
             Ok(None)
         }
         (Some(_), true) => {
-            eprintln!("nudge: --redis: no profile has `sink redis`; nothing will be written");
+            nudge_runtime::info!(
+                "run",
+                "--redis: no profile has `sink redis`; nothing will be written"
+            );
             Ok(None)
         }
         (Some(url), false) => {
@@ -161,13 +169,15 @@ fn finish_redis(sink: Option<Arc<RedisSink>>, wait: Duration) {
         return;
     };
     let s = sink.finish(wait);
-    eprintln!(
-        "nudge: redis: {} profile updates, {} hashes written in {} pipelines, {} coalesced, {} retries, {} dropped (backlog full), {} refused, {} not written",
+    nudge_runtime::info!(
+        "redis",
+        "redis: {} profile updates, {} hashes written in {} pipelines, {} coalesced, {} retries, {} dropped (backlog full), {} refused, {} not written",
         s.updates, s.writes, s.batches, s.coalesced, s.retries, s.dropped, s.rejected, s.unwritten
     );
     if s.dropped + s.rejected + s.unwritten > 0 {
-        eprintln!(
-            "nudge: redis: some hashes are not current{}",
+        nudge_runtime::warn!(
+            "redis",
+            "redis: some hashes are not current{}",
             s.last_error
                 .map_or_else(String::new, |e| format!(" (last error: {e})"))
         );
@@ -181,7 +191,15 @@ fn parse_property(s: &str) -> Result<(String, String), String> {
     }
 }
 
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    nudge_runtime::log::set_json(args.log_format == LogFormat::Json);
     let Loaded::Ready(plan) = load(&args.paths, true)? else {
         return Ok(ExitCode::from(1));
     };
@@ -195,7 +213,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let (resources, bad_rows) = Resources::load(&plan)?;
     for row in bad_rows {
-        eprintln!("nudge: skipped bad line of a table or vectors file: {row}");
+        nudge_runtime::warn!("run", "skipped bad line of a table or vectors file: {row}");
     }
     // Model calls go over HTTP; a program without models starts no client.
     let models: Option<Arc<dyn ModelCaller>> = if plan.models.is_empty() {
@@ -271,7 +289,7 @@ fn run_kafka(
     if let Some(addr) = &args.metrics_addr {
         let bound = serve_metrics(addr, metrics.clone())
             .with_context(|| format!("cannot serve metrics on {addr}"))?;
-        eprintln!("nudge: metrics on http://{bound}/metrics");
+        nudge_runtime::info!("run", "metrics on http://{bound}/metrics");
     }
     let stop = Stop::new();
     kafka::stop_on_signals(stop.clone()).context("cannot handle signals")?;
@@ -284,8 +302,9 @@ fn run_kafka(
         opts.profile_sink.is_some(),
     )
     .context("cannot watch the pattern files")?;
-    eprintln!(
-        "nudge: consuming {} as group {}, {} (stop with Ctrl-C or SIGTERM)",
+    nudge_runtime::info!(
+        "run",
+        "consuming {} as group {}, {} (stop with Ctrl-C or SIGTERM)",
         cfg.topics.join(", "),
         cfg.group,
         if cfg.exactly_once {
@@ -304,8 +323,9 @@ fn run_kafka(
         &reloads,
         metrics,
     )?;
-    eprintln!(
-        "nudge: stopped after {:.1} s: {} records read, {} events, {} ignored, {} dead letters, {} records out; checkpointed and committed",
+    nudge_runtime::info!(
+        "run",
+        "stopped after {:.1} s: {} records read, {} events, {} ignored, {} dead letters, {} records out; checkpointed and committed",
         started.elapsed().as_secs_f64(),
         s.read,
         s.accepted,
@@ -324,8 +344,9 @@ fn warn_on_key_mismatch(plan: &nudge_compiler::plan::Plan) {
     };
     for p in &plan.patterns {
         if p.key != key {
-            eprintln!(
-                "nudge: warning: pattern `{}` is keyed by `{}`, not by the input key `{}`: the input topics must be partitioned by the pattern's key, or its events spread over partitions and processes",
+            nudge_runtime::warn!(
+                "run",
+                "warning: pattern `{}` is keyed by `{}`, not by the input key `{}`: the input topics must be partitioned by the pattern's key, or its events spread over partitions and processes",
                 p.name, plan.fields[p.key.0 as usize], plan.fields[key.0 as usize]
             );
         }

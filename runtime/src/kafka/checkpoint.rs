@@ -167,11 +167,14 @@ impl Store {
                     Ok(cp) if cp.version == VERSION && cp.task == task => {
                         found.insert(task, cp);
                     }
-                    Ok(_) => eprintln!(
-                        "nudge: checkpoint {}: another format version; ignored",
+                    Ok(_) => crate::warn!(
+                        "checkpoint",
+                        "checkpoint {}: another format version; ignored",
                         path.display()
                     ),
-                    Err(e) => eprintln!("nudge: checkpoint {}: {e}; ignored", path.display()),
+                    Err(e) => {
+                        crate::warn!("checkpoint", "checkpoint {}: {e}; ignored", path.display())
+                    }
                 },
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e.into()),
@@ -186,8 +189,14 @@ impl Store {
                 Ok(cp) if cp.version == VERSION && cp.task == task => {
                     found.insert(task, cp);
                 }
-                Ok(_) => eprintln!("nudge: checkpoint of task {task} on the topic: another format version; ignored"),
-                Err(e) => eprintln!("nudge: checkpoint of task {task} on the topic: {e}; ignored"),
+                Ok(_) => crate::warn!(
+                    "checkpoint",
+                    "checkpoint of task {task} on the topic: another format version; ignored"
+                ),
+                Err(e) => crate::warn!(
+                    "checkpoint",
+                    "checkpoint of task {task} on the topic: {e}; ignored"
+                ),
             }
         }
         Ok(found)
@@ -259,9 +268,11 @@ impl Store {
             if complete {
                 out.insert(task, (m.seq, m.chunks, bytes));
             } else {
-                eprintln!(
-                    "nudge: checkpoint {} of task {task} on {} is incomplete; ignored",
-                    m.seq, self.topic
+                crate::warn!(
+                    "checkpoint",
+                    "checkpoint {} of task {task} on {} is incomplete; ignored",
+                    m.seq,
+                    self.topic
                 );
             }
         }

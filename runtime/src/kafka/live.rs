@@ -62,7 +62,7 @@ pub fn run(
             match consumer.poll(timeout) {
                 None => break,
                 Some(Err(e)) => {
-                    eprintln!("nudge: kafka: {e}");
+                    crate::info!("kafka", "kafka: {e}");
                     break;
                 }
                 Some(Ok(msg)) => {
@@ -260,8 +260,9 @@ impl Live {
                 self.metrics
                     .keys_restored
                     .fetch_add(restored.keys as u64, Ordering::Relaxed);
-                eprintln!(
-                    "nudge: task {p}: restored checkpoint {} ({} keys, taken {} ms ago){}",
+                crate::info!(
+                    "checkpoint",
+                    "task {p}: restored checkpoint {} ({} keys, taken {} ms ago){}",
                     cp.seq,
                     restored.keys,
                     now_ms().saturating_sub(cp.taken_ms),
@@ -518,7 +519,7 @@ impl Live {
                 // A commit can fail once the partitions are gone; the checkpoint has
                 // them.
                 if let Err(e) = consumer.commit(&commit, CommitMode::Sync) {
-                    eprintln!("nudge: kafka: commit after checkpoint: {e}");
+                    crate::info!("kafka", "kafka: commit after checkpoint: {e}");
                 }
             }
         }
@@ -610,8 +611,9 @@ impl Live {
             self.retired.add(task.engine.stats());
             task.engine = engine;
         }
-        eprintln!(
-            "nudge: reload: swapped in; {kept} keys kept their state{}",
+        crate::info!(
+            "reload",
+            "reload: swapped in; {kept} keys kept their state{}",
             if same_globals {
                 ""
             } else {

@@ -81,8 +81,9 @@ impl ConsumerContext for Notes {
                 }
             }
             other => {
-                eprintln!(
-                    "nudge: kafka: rebalance error: {:?}",
+                crate::warn!(
+                    "kafka",
+                    "kafka: rebalance error: {:?}",
                     RDKafkaErrorCode::from(other)
                 );
                 if let (Some(h), Ok(owned)) = (self.handler.get(), consumer.assignment()) {
@@ -92,7 +93,7 @@ impl ConsumerContext for Notes {
             }
         };
         if let Err(e) = result {
-            eprintln!("nudge: kafka: cannot apply a rebalance: {e}");
+            crate::warn!("kafka", "kafka: cannot apply a rebalance: {e}");
         }
     }
 }

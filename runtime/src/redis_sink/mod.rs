@@ -349,7 +349,7 @@ impl Writer {
 
     fn say(&self, msg: fmt::Arguments<'_>) {
         if self.cfg.log {
-            eprintln!("nudge: redis {}: {msg}", self.cfg.url);
+            crate::info!("redis", "redis {}: {msg}", self.cfg.url);
         }
     }
 }
