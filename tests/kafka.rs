@@ -378,7 +378,8 @@ pattern viewed_then_carted
   emit { user_id: seen.user_id, product_id: cart.product_id }
 "#;
 
-/// Reads every record of `topic` with its `nudge-id` until `n` came and none for 3 s.
+/// Reads every record of `topic` with its `nudge-id` until `n` distinct ids came and
+/// none for 3 s (repeats do not count: they may come before the last records).
 fn read_with_ids(brokers: &str, topic: &str, n: usize) -> Vec<(String, String)> {
     let reader: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
@@ -391,8 +392,9 @@ fn read_with_ids(brokers: &str, topic: &str, n: usize) -> Vec<(String, String)> 
     let start = Instant::now();
     let mut last = Instant::now();
     let mut got = Vec::new();
-    while start.elapsed() < Duration::from_secs(120) {
-        if got.len() >= n && last.elapsed() > Duration::from_secs(3) {
+    let mut ids = std::collections::HashSet::new();
+    while start.elapsed() < Duration::from_secs(180) {
+        if ids.len() >= n && last.elapsed() > Duration::from_secs(3) {
             break;
         }
         if let Some(Ok(m)) = reader.poll(Duration::from_millis(100)) {
@@ -402,6 +404,7 @@ fn read_with_ids(brokers: &str, topic: &str, n: usize) -> Vec<(String, String)> 
                 .and_then(|h| h.value)
                 .map(|v| String::from_utf8_lossy(v).into_owned())
                 .unwrap_or_default();
+            ids.insert(id.clone());
             got.push((
                 id,
                 String::from_utf8_lossy(m.payload().unwrap()).into_owned(),
@@ -539,7 +542,7 @@ fn crash_in_mid_stream(exactly_once: bool) {
         &state,
         topics,
         free_port(),
-        mode,
+        &[&["--checkpoint-interval", "1s"], mode].concat(),
     )));
     let got = read_with_ids(&brokers, &output, expected.len());
     let mut second = second;
@@ -565,7 +568,14 @@ fn crash_in_mid_stream(exactly_once: bool) {
     let mut want: Vec<&str> = expected.iter().map(String::as_str).collect();
     deduped.sort_unstable();
     want.sort_unstable();
-    assert_eq!(deduped, want, "records lost or changed by the crash");
+    assert_eq!(
+        deduped,
+        want,
+        "records lost or changed by the crash: {} read, {} distinct, {} expected",
+        got.len(),
+        by_id.len(),
+        expected.len()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
