@@ -222,6 +222,21 @@ fn multiset<I: IntoIterator<Item = String>>(items: I) -> BTreeMap<String, usize>
     m
 }
 
+/// The entries whose counts differ between two multisets (at most 10), for messages.
+fn differences(a: &BTreeMap<String, usize>, b: &BTreeMap<String, usize>) -> String {
+    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    let diffs: Vec<String> = keys
+        .into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| format!("{k}: {:?} vs {:?}", a.get(k), b.get(k)))
+        .collect();
+    format!(
+        "{} differ (kafka vs file):\n{}",
+        diffs.len(),
+        diffs[..diffs.len().min(10)].join("\n")
+    )
+}
+
 fn user_of(line: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(line).ok()?;
     v.get("user_id")?.as_str().map(str::to_string)
@@ -238,7 +253,12 @@ struct Traffic {
 }
 
 fn shop_traffic(named: &str) -> Traffic {
-    let program = SHOP.replace("NAMED", named);
+    shop_traffic_for(&SHOP.replace("NAMED", named))
+}
+
+/// [`shop_traffic`] for another program over the same event types.
+fn shop_traffic_for(program: &str) -> Traffic {
+    let program = program.to_string();
     let mut text = Vec::new();
     let cfg = GenConfig {
         users: 300,
@@ -663,4 +683,132 @@ profile customer
         "{got:?}"
     );
     let _: () = redis::Commands::del(&mut con, &name).unwrap();
+}
+
+/// Global operators: trending (with `emit`) and covisit read by patterns.
+const GLOBALS: &str = r#"
+trending hot
+  of VIEW, ADD_TO_CART weight 3, PURCHASE weight 5
+  by product_id
+  over 10m every 1m
+  top 20
+  emit into "TRENDS"
+
+session browsing
+  of VIEW, ADD_TO_CART
+  gap 30m
+  items product_id last 20
+
+covisit also_viewed from browsing
+  refresh 1m
+  keep 100 per item
+
+pattern hot_view
+  when VIEW as seen where product_id in hot.items and hot.score(product_id) >= 5
+  cooldown 30m
+  emit { user_id: seen.user_id, product_id: seen.product_id, score: hot.score(seen.product_id) }
+
+pattern more_like_this
+  when VIEW{3}
+  window 10m
+  cooldown 30m
+  emit { user_id: user_id, picks: recommend(also_viewed, browsing.items, 5) }
+"#;
+
+/// (e) The broadcast of global operators: three processes, each owning some partitions,
+/// see the trending scores and co-visits of the whole group, and give together exactly
+/// the records of one process over a file (trending windows written once).
+#[test]
+fn three_processes_share_global_operators() {
+    let Some(brokers) = brokers() else { return };
+    let input = unique("events");
+    let (output, named, trends, dead) = (
+        unique("out"),
+        unique("named"),
+        unique("trends"),
+        unique("dead"),
+    );
+    create_topics(
+        &brokers,
+        &[
+            (&input, 4),
+            (&output, 1),
+            (&named, 1),
+            (&trends, 1),
+            (&dead, 1),
+        ],
+    );
+    let program = format!(
+        "{}{}",
+        SHOP.replace("NAMED", &named),
+        GLOBALS.replace("TRENDS", &trends)
+    );
+    let t = shop_traffic_for(&program);
+    let file_trends: Vec<String> = t
+        .file
+        .named
+        .iter()
+        .filter(|(n, _)| *n == trends)
+        .map(|(_, r)| r.clone())
+        .collect();
+    let file_named: Vec<String> = t
+        .file
+        .named
+        .iter()
+        .filter(|(n, _)| *n == named)
+        .map(|(_, r)| r.clone())
+        .collect();
+    assert!(!file_trends.is_empty());
+    assert!(
+        t.file.records.iter().any(|r| r.contains("hot_view"))
+            && t.file.records.iter().any(|r| r.contains("more_like_this")),
+        "the global operators' rules fire in file mode"
+    );
+    let cfg = config(&brokers, &[&input], &output, &dead, &unique("group"));
+    let runs = [
+        start(&t.program, cfg.clone()),
+        start(&t.program, cfg.clone()),
+        start(&t.program, cfg),
+    ];
+    let assigned = |r: &Running| r.metrics.partitions_assigned.load(Ordering::Relaxed);
+    settle("the group's settling", || {
+        runs.iter().all(|r| assigned(r) > 0) && runs.iter().map(assigned).sum::<u64>() == 4
+    });
+    produce(&brokers, &input, &t.records);
+    produce(&brokers, &input, &t.ticks);
+    let main = read_topic(
+        &brokers,
+        &output,
+        t.file.records.len(),
+        Duration::from_secs(120),
+    );
+    let into = read_topic(&brokers, &named, file_named.len(), Duration::from_secs(30));
+    let trend_records = read_topic(
+        &brokers,
+        &trends,
+        file_trends.len(),
+        Duration::from_secs(30),
+    );
+    for r in runs {
+        r.finish();
+    }
+    for (what, kafka, file) in [
+        (
+            "main output",
+            multiset(main.iter().map(|r| r.1.clone())),
+            multiset(t.file.records.iter().cloned()),
+        ),
+        (
+            "`into`",
+            multiset(into.iter().map(|r| r.1.clone())),
+            multiset(file_named),
+        ),
+        (
+            "trending windows",
+            multiset(trend_records.iter().map(|r| r.1.clone())),
+            multiset(file_trends),
+        ),
+    ] {
+        assert!(kafka == file, "{what}: {}", differences(&kafka, &file));
+    }
 }

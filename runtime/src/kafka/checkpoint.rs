@@ -90,7 +90,7 @@ impl Store {
             None => None,
         };
         let topic = format!("{}.checkpoints", cfg.group);
-        create_topic(cfg, &topic)?;
+        create_topic(cfg, &topic, "compact")?;
         Ok(Store {
             dir,
             topic,
@@ -307,12 +307,13 @@ fn codec(e: postcard::Error) -> Error {
     Error::Checkpoint(format!("encoding: {e}"))
 }
 
-/// Creates the compacted checkpoint topic unless it exists: one partition, the
+/// Creates a topic of nudge's own (checkpoints: compacted; the broadcast of global
+/// operators: `delete`) unless it exists: one partition, the
 /// broker's default replication (`-1`; a broker that refuses it gets 1). Asked before
 /// any metadata request, which some brokers answer by creating the topic with their
 /// defaults (several partitions, no compaction); nudge reads and writes partition 0
 /// only, so such a topic still works.
-fn create_topic(cfg: &KafkaConfig, topic: &str) -> Result<(), Error> {
+pub(super) fn create_topic(cfg: &KafkaConfig, topic: &str, policy: &str) -> Result<(), Error> {
     let admin: AdminClient<DefaultClientContext> =
         with_properties(client_config(cfg), cfg).create()?;
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -320,7 +321,7 @@ fn create_topic(cfg: &KafkaConfig, topic: &str) -> Result<(), Error> {
         .build()?;
     for replication in [-1, 1] {
         let new = NewTopic::new(topic, 1, TopicReplication::Fixed(replication))
-            .set("cleanup.policy", "compact");
+            .set("cleanup.policy", policy);
         let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
         let results = rt.block_on(admin.create_topics([&new], &opts))?;
         match results.into_iter().next() {

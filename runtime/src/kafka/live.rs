@@ -10,6 +10,7 @@
 //! minimum over the owned partitions) drives them all.
 
 use super::checkpoint::{now_ms, Checkpoint, Store};
+use super::globals::GlobalLog;
 use super::sink::KafkaSink;
 use super::source::{self, GroupConsumer, Partitions, Rebalancer};
 use super::{Error, KafkaConfig, Metrics, Reload, Reloads, Stop};
@@ -46,11 +47,12 @@ pub fn run(
     let consumer = source::consumer(cfg)?;
     let parts = Partitions::fetch(&consumer, &cfg.topics)?;
     let store = Store::open(cfg)?;
+    let globals = GlobalLog::open(cfg, &plan, parts.tasks())?;
     let mut sink = KafkaSink::new(cfg, metrics.clone())?;
     sink.name_rules(&plan);
-    let live = Arc::new(Shared(Mutex::new(Live::new(
-        plan, world, opts, parts, metrics, sink, store,
-    ))));
+    let mut live = Live::new(plan, world, opts, parts, metrics, sink, store);
+    live.globals = globals;
+    let live = Arc::new(Shared(Mutex::new(live)));
     consumer.context().set_handler(live.clone());
     let topics: Vec<&str> = cfg.topics.iter().map(String::as_str).collect();
     consumer.subscribe(&topics)?;
@@ -175,6 +177,9 @@ struct Live {
     profile_sink: Option<Arc<dyn ProfileSink>>,
     /// An error met inside a rebalance, returned by the loop.
     failure: Option<Error>,
+    /// The broadcast of global operators across the group (programs with trending or
+    /// covisit).
+    globals: Option<GlobalLog>,
 }
 
 impl Live {
@@ -218,6 +223,7 @@ impl Live {
             store,
             profile_sink: opts.profile_sink.clone(),
             failure: None,
+            globals: None,
             plan,
             world,
             opts: opts.clone(),
@@ -361,7 +367,7 @@ impl Live {
                 self.summary.count_dead(dead.reason);
                 crate::runner::Sink::dead_letter(&mut self.sink, &dead)?;
             }
-            Decoded::Event(event) => match self.reorder.offer(Arc::new(event)) {
+            Decoded::Event(event) => match self.offer(event) {
                 Ok(()) => {
                     self.summary.accepted += 1;
                     self.metrics.events_in.fetch_add(1, Ordering::Relaxed);
@@ -379,6 +385,19 @@ impl Live {
             },
         }
         Ok(())
+    }
+
+    /// Offers an accepted-looking event to the reorder stage, publishing it first to
+    /// the global operators' broadcast unless it is late.
+    fn offer(&mut self, event: crate::event::Event) -> Result<(), Arc<crate::event::Event>> {
+        if let Some(g) = &self.globals {
+            if !self.reorder.is_late(event.input, event.ts) {
+                if let Err(e) = g.publish(&event) {
+                    self.failure.get_or_insert(e);
+                }
+            }
+        }
+        self.reorder.offer(Arc::new(event))
     }
 
     /// Moves the clock: idle partitions' watermarks advance by the wall-clock time past
@@ -403,10 +422,37 @@ impl Live {
                 self.reorder.set_active(i as u32, false);
             }
         }
-        if self.reorder.any_active() {
-            let wm = self.reorder.watermark();
-            while let Some(event) = self.reorder.pop_ready(wm) {
+        let active = self.reorder.any_active();
+        let mut wm = if active {
+            self.reorder.watermark()
+        } else {
+            MIN_WATERMARK
+        };
+        if let Some(g) = &mut self.globals {
+            // Every owned task has published its events below `wm`; the global stage
+            // takes the group's events below the group's watermark, and the engines
+            // go no further than it. A process whose partitions are all idle follows
+            // the others' marks instead, so that it holds nobody back.
+            let owned: Vec<i32> = self.tasks.keys().copied().collect();
+            let mark = if active {
+                Some(wm)
+            } else {
+                g.others_watermark(&owned)
+            };
+            if let Some(m) = mark.filter(|m| *m > MIN_WATERMARK && *m < MAX_WATERMARK) {
+                g.mark(owned.into_iter(), m)?;
+            }
+            g.poll()?;
+            while let Some(event) = g.pop_ready() {
                 self.global.push(&event);
+            }
+            wm = wm.min(g.watermark());
+        }
+        if active && wm > MIN_WATERMARK {
+            while let Some(event) = self.reorder.pop_ready(wm) {
+                if self.globals.is_none() {
+                    self.global.push(&event);
+                }
                 let task = self.parts.of(event.input).1;
                 if let Some(task) = self.tasks.get_mut(&task) {
                     task.engine.push(event);
@@ -415,7 +461,6 @@ impl Live {
             if wm > self.clock && wm != MAX_WATERMARK {
                 self.clock = wm;
                 self.global.advance_to(wm);
-                self.merger.add(self.global.take_outputs());
                 for task in self.tasks.values_mut() {
                     task.engine.advance_to(wm);
                 }
@@ -431,7 +476,12 @@ impl Live {
     }
 
     fn collect_outputs(&mut self) {
-        self.merger.add(self.global.take_outputs());
+        let global = self.global.take_outputs();
+        // With the broadcast, every process computes the same trending windows: the
+        // owner of task 0 writes their records.
+        if self.globals.is_none() || self.tasks.contains_key(&0) {
+            self.merger.add(global);
+        }
         for task in self.tasks.values_mut() {
             self.merger.add(task.engine.take_outputs());
         }
@@ -538,6 +588,9 @@ impl Live {
             for &p in tasks {
                 if let Some(task) = self.tasks.remove(&p) {
                     self.retired.add(task.engine.stats());
+                }
+                if let Some(g) = &mut self.globals {
+                    g.release(p);
                 }
                 let inputs = self.parts.inputs_of(p);
                 self.reorder.remove_inputs(&inputs);

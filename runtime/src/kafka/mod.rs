@@ -13,6 +13,7 @@
 //! reproduces records with the same `nudge-id` header, so a consumer can drop them.
 
 mod checkpoint;
+mod globals;
 mod live;
 mod metrics;
 mod sink;

@@ -187,6 +187,15 @@ impl Partitions {
             .collect()
     }
 
+    /// The number of partition numbers (tasks): the most partitions of any topic.
+    pub fn tasks(&self) -> usize {
+        self.inputs
+            .iter()
+            .map(|(_, p)| *p as usize + 1)
+            .max()
+            .unwrap_or(0)
+    }
+
     pub fn len(&self) -> usize {
         self.inputs.len()
     }
