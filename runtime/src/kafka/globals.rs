@@ -123,6 +123,11 @@ impl GlobalLog {
         }))
     }
 
+    /// A reloaded program: publishes the event types its global operators read.
+    pub fn reread(&mut self, plan: &Plan) {
+        self.wanted = wanted_types(plan);
+    }
+
     /// Publishes an accepted event if a global operator reads it.
     pub fn publish(&self, event: &Event) -> Result<(), Error> {
         if !self.wanted.get(event.ty.index()).copied().unwrap_or(false) {

@@ -634,6 +634,9 @@ impl Live {
             let retired = self.global.take_outputs();
             self.merger.add(retired);
             self.global = Global::new(plan.clone());
+            if let Some(g) = &mut self.globals {
+                g.reread(&plan);
+            }
         }
         self.merger = Merger::new(&plan, &self.opts);
         self.sink.name_rules(&plan);
