@@ -268,16 +268,25 @@ fn nudge_run_on_kafka_checkpoints_on_sigterm_and_restores_elsewhere() {
         got,
         [r#"{"rule": "quick_abandonment", "key": "u9", "ts": 1002100, "user_id": "u9"}"#]
     );
-    let metrics = http_get(port);
-    assert!(metrics.starts_with("HTTP/1.1 200 OK"), "{metrics}");
-    for line in [
+    let want = [
         "nudge_events_in_total 2",
         "nudge_records_out_total 1",
         "nudge_runs_alive 1",
         "nudge_partitions_assigned 4",
         "# TYPE nudge_checkpoint_age_seconds gauge",
         r#"nudge_rule_records_out_total{rule="quick_abandonment"} 1"#,
-    ] {
+    ];
+    // Gauges are refreshed a few times a second.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let metrics = loop {
+        let m = http_get(port);
+        if want.iter().all(|l| m.contains(l)) || Instant::now() > deadline {
+            break m;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(metrics.starts_with("HTTP/1.1 200 OK"), "{metrics}");
+    for line in want {
         assert!(metrics.contains(line), "no `{line}` in\n{metrics}");
     }
 

@@ -42,11 +42,17 @@ impl InputClock {
     }
 }
 
-struct Pending(Arc<Event>);
+/// A waiting event with its order key inline, so that the heap compares without
+/// following the pointer.
+struct Pending((i64, u32, u64), Arc<Event>);
 
 impl Pending {
+    fn new(event: Arc<Event>) -> Pending {
+        Pending((event.ts, event.input, event.offset), event)
+    }
+
     fn order(&self) -> (i64, u32, u64) {
-        (self.0.ts, self.0.input, self.0.offset)
+        self.0
     }
 }
 
@@ -105,7 +111,7 @@ impl Reorder {
         let clock = &mut self.inputs[event.input as usize];
         clock.max_ts = Some(clock.max_ts.map_or(event.ts, |m| m.max(event.ts)));
         clock.idle_advance = 0;
-        self.buffer.push(Reverse(Pending(event)));
+        self.buffer.push(Reverse(Pending::new(event)));
         Ok(())
     }
 
@@ -149,8 +155,8 @@ impl Reorder {
     /// The next event that can be processed (ts below the watermark), in order.
     pub fn pop_ready(&mut self, watermark: i64) -> Option<Arc<Event>> {
         match self.buffer.peek() {
-            Some(Reverse(p)) if p.0.ts < watermark || watermark == MAX_WATERMARK => {
-                self.buffer.pop().map(|Reverse(p)| p.0)
+            Some(Reverse(p)) if p.0 .0 < watermark || watermark == MAX_WATERMARK => {
+                self.buffer.pop().map(|Reverse(p)| p.1)
             }
             _ => None,
         }
@@ -160,16 +166,15 @@ impl Reorder {
     pub fn buffered_of(&self, input: u32) -> Vec<Arc<Event>> {
         self.buffer
             .iter()
-            .filter(|Reverse(p)| p.0.input == input)
-            .map(|Reverse(p)| p.0.clone())
+            .filter(|Reverse(p)| p.0 .1 == input)
+            .map(|Reverse(p)| p.1.clone())
             .collect()
     }
 
     /// Live mode: removes the waiting events of `inputs` (a partition moving away) and
     /// forgets their clocks.
     pub fn remove_inputs(&mut self, inputs: &[u32]) {
-        self.buffer
-            .retain(|Reverse(p)| !inputs.contains(&p.0.input));
+        self.buffer.retain(|Reverse(p)| !inputs.contains(&p.0 .1));
         for &i in inputs {
             let clock = &mut self.inputs[i as usize];
             clock.max_ts = None;
@@ -182,7 +187,7 @@ impl Reorder {
     pub fn take_all(&mut self) -> Vec<Arc<Event>> {
         std::mem::take(&mut self.buffer)
             .into_iter()
-            .map(|Reverse(p)| p.0)
+            .map(|Reverse(p)| p.1)
             .collect()
     }
 
@@ -206,7 +211,7 @@ impl Reorder {
     /// Live mode: puts a restored waiting event back, without the lateness check (it
     /// was accepted before).
     pub fn restore_event(&mut self, event: Arc<Event>) {
-        self.buffer.push(Reverse(Pending(event)));
+        self.buffer.push(Reverse(Pending::new(event)));
     }
 
     /// Events waiting in the buffer.

@@ -177,6 +177,8 @@ struct Live {
     profile_sink: Option<Arc<dyn ProfileSink>>,
     /// An error met inside a rebalance, returned by the loop.
     failure: Option<Error>,
+    /// When the runs in flight were last counted (for the gauge).
+    runs_counted: Instant,
     /// The broadcast of global operators across the group (programs with trending or
     /// covisit).
     globals: Option<GlobalLog>,
@@ -223,6 +225,7 @@ impl Live {
             store,
             profile_sink: opts.profile_sink.clone(),
             failure: None,
+            runs_counted: now,
             globals: None,
             plan,
             world,
@@ -691,13 +694,17 @@ impl Live {
         self.summary.clone()
     }
 
-    fn update_metrics(&self) {
+    fn update_metrics(&mut self) {
         let m = &self.metrics;
         let engines = self.tasks.values().map(|t| &t.engine);
-        m.runs_alive.store(
-            engines.clone().map(Engine::runs_alive).sum::<usize>() as u64,
-            Ordering::Relaxed,
-        );
+        // Counting runs walks every key: four times a second is enough for a gauge.
+        if self.runs_counted.elapsed() >= Duration::from_millis(250) {
+            self.runs_counted = Instant::now();
+            m.runs_alive.store(
+                engines.clone().map(Engine::runs_alive).sum::<usize>() as u64,
+                Ordering::Relaxed,
+            );
+        }
         m.keys_alive.store(
             engines.map(Engine::keys_alive).sum::<usize>() as u64,
             Ordering::Relaxed,
