@@ -43,12 +43,20 @@ impl InputClock {
 }
 
 /// A waiting event with its order key inline, so that the heap compares without
-/// following the pointer.
-struct Pending((i64, u32, u64), Arc<Event>);
+/// following the pointer; ordered as events are processed: (ts, input, offset).
+pub(crate) struct Pending((i64, u32, u64), Arc<Event>);
 
 impl Pending {
-    fn new(event: Arc<Event>) -> Pending {
+    pub(crate) fn new(event: Arc<Event>) -> Pending {
         Pending((event.ts, event.input, event.offset), event)
+    }
+
+    pub(crate) fn ts(&self) -> i64 {
+        self.0 .0
+    }
+
+    pub(crate) fn into_event(self) -> Arc<Event> {
+        self.1
     }
 
     fn order(&self) -> (i64, u32, u64) {
@@ -155,7 +163,7 @@ impl Reorder {
     /// The next event that can be processed (ts below the watermark), in order.
     pub fn pop_ready(&mut self, watermark: i64) -> Option<Arc<Event>> {
         match self.buffer.peek() {
-            Some(Reverse(p)) if p.0 .0 < watermark || watermark == MAX_WATERMARK => {
+            Some(Reverse(p)) if p.ts() < watermark || watermark == MAX_WATERMARK => {
                 self.buffer.pop().map(|Reverse(p)| p.1)
             }
             _ => None,

@@ -17,13 +17,14 @@
 //! restarted process reads the topic from its start to rebuild the windows.
 
 use super::checkpoint::create_topic;
+use super::sink::send_waiting;
 use super::source::{client_config, with_properties};
 use super::{Error, KafkaConfig};
 use crate::event::Event;
-use crate::reorder::MIN_WATERMARK;
+use crate::reorder::{Pending, MIN_WATERMARK};
 use nudge_compiler::plan::Plan;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
@@ -45,32 +46,6 @@ enum Entry {
     Mark(i32, i64),
 }
 
-/// An event waiting for the global watermark, ordered as the reorder stage orders.
-struct Waiting(Arc<Event>);
-
-impl Waiting {
-    fn order(&self) -> (i64, u32, u64) {
-        (self.0.ts, self.0.input, self.0.offset)
-    }
-}
-
-impl PartialEq for Waiting {
-    fn eq(&self, other: &Self) -> bool {
-        self.order() == other.order()
-    }
-}
-impl Eq for Waiting {}
-impl PartialOrd for Waiting {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Waiting {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.order().cmp(&other.order())
-    }
-}
-
 /// The process's side of the broadcast.
 pub struct GlobalLog {
     topic: String,
@@ -83,7 +58,7 @@ pub struct GlobalLog {
     marks: Vec<i64>,
     /// Per owned task: the last mark sent.
     sent: FxHashMap<i32, i64>,
-    waiting: BinaryHeap<Reverse<Waiting>>,
+    waiting: BinaryHeap<Reverse<Pending>>,
     /// (input, offset) of the waiting events.
     held: FxHashSet<(u32, u64)>,
     /// The global watermark events were released below.
@@ -157,18 +132,9 @@ impl GlobalLog {
     fn send(&self, entry: &Entry) -> Result<(), Error> {
         let bytes = postcard::to_stdvec(entry)
             .map_err(|e| Error::Checkpoint(format!("encoding a global event: {e}")))?;
-        let mut record: BaseRecord<'_, (), [u8]> =
+        let record: BaseRecord<'_, (), [u8]> =
             BaseRecord::to(&self.topic).payload(&bytes[..]).partition(0);
-        loop {
-            match self.producer.send(record) {
-                Ok(()) => return Ok(()),
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                    record = back;
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Err((e, _)) => return Err(e.into()),
-            }
-        }
+        Ok(send_waiting(&self.producer, record)?)
     }
 
     /// Reads what the topic has (without waiting).
@@ -194,7 +160,7 @@ impl GlobalLog {
                     if event.ts < self.released || !self.held.insert(id) {
                         continue; // Published again after a restore: seen already.
                     }
-                    self.waiting.push(Reverse(Waiting(Arc::new(event))));
+                    self.waiting.push(Reverse(Pending::new(Arc::new(event))));
                 }
                 Err(e) => crate::warn!("kafka", "{}: an unreadable record: {e}", self.topic),
             }
@@ -221,10 +187,11 @@ impl GlobalLog {
         let g = self.watermark();
         self.released = g;
         match self.waiting.peek() {
-            Some(Reverse(w)) if w.0.ts < g => {
+            Some(Reverse(w)) if w.ts() < g => {
                 let Reverse(w) = self.waiting.pop()?;
-                self.held.remove(&(w.0.input, w.0.offset));
-                Some(w.0)
+                let event = w.into_event();
+                self.held.remove(&(event.input, event.offset));
+                Some(event)
             }
             _ => None,
         }

@@ -9,7 +9,7 @@ use crate::engine::Output;
 use crate::runner::Sink;
 use rdkafka::consumer::ConsumerGroupMetadata;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::message::{Header, OwnedHeaders, ToBytes};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::ClientContext;
 use rdkafka::TopicPartitionList;
@@ -47,6 +47,29 @@ pub struct KafkaSink {
     transactional: bool,
     /// Rule names by their place in the program (for the per-rule counts).
     rules: rustc_hash::FxHashMap<u32, String>,
+}
+
+/// Sends a record, waiting while the producer's queue is full (the brokers are slower
+/// than the loop: that is back-pressure, not an error).
+pub(super) fn send_waiting<C, K, P>(
+    producer: &ThreadedProducer<C>,
+    mut record: BaseRecord<'_, K, P>,
+) -> Result<(), KafkaError>
+where
+    C: ProducerContext<DeliveryOpaque = ()>,
+    K: ToBytes + ?Sized,
+    P: ToBytes + ?Sized,
+{
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                record = back;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err((e, _)) => return Err(e),
+        }
+    }
 }
 
 /// How long a transaction call may take.
@@ -114,16 +137,7 @@ impl KafkaSink {
         if let Some(v) = value {
             record = record.payload(v);
         }
-        loop {
-            match self.producer.send(record) {
-                Ok(()) => return Ok(()),
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                    record = back;
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Err((e, _)) => return Err(e.into()),
-            }
-        }
+        Ok(send_waiting(&self.producer, record)?)
     }
 
     /// Exactly-once mode: commits the open transaction (every record sent since the
@@ -168,16 +182,7 @@ impl KafkaSink {
                 value: Some(id),
             }));
         }
-        loop {
-            match self.producer.send(record) {
-                Ok(()) => return Ok(()),
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                    record = back;
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Err((e, _)) => return Err(io::Error::other(e)),
-            }
-        }
+        send_waiting(&self.producer, record).map_err(io::Error::other)
     }
 
     /// Waits until every record sent is acknowledged (or failed); errs if any failed.
