@@ -808,3 +808,64 @@ metrics-addr = "127.0.0.1:{port}"
     assert_eq!(p0.offset(), Offset::Offset(1));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A reload that changes the event declarations: events waiting for the watermark are
+/// decoded again under the new declarations (with the fields the old ones kept: a field
+/// new in the program reads as null for them), and none is lost.
+#[test]
+fn a_reload_that_changes_the_events_keeps_the_waiting_ones() {
+    let Some(brokers) = brokers() else { return };
+    let (input, output, dead, group) = (
+        unique("events"),
+        unique("out"),
+        unique("dead"),
+        unique("group"),
+    );
+    let topics = (&*input, &*output, &*dead, &*group);
+    create_topics(&brokers, &[(&input, 1), (&output, 1), (&dead, 1)]);
+    let dir = std::env::temp_dir().join(unique("nudge-kafka-reschema"));
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let file = rules.join("views.nudge");
+    let v1 = "input\n  lateness 10m\n  idle 1h\n  key user_id\nevent VIEW { user_id: string }\npattern seen\n  when VIEW as v\n  emit { user_id: v.user_id }\n";
+    let v2 = "input\n  lateness 10m\n  idle 1h\n  key user_id\nevent VIEW { user_id: string, product_id: string }\npattern seen\n  when VIEW as v\n  emit { user_id: v.user_id, product_id: v.product_id }\n";
+    std::fs::write(&file, v1).unwrap();
+    let port = free_port();
+    let mut run = Running(Some(start_nudge(
+        &brokers,
+        &rules,
+        &dir.join("state"),
+        topics,
+        port,
+    )));
+    produce(
+        &brokers,
+        &input,
+        0,
+        &[r#"{"type": "VIEW", "ts": 1000000, "user_id": "u1", "product_id": "p1"}"#],
+    );
+    wait_for("the view waiting", || {
+        metric(port, "nudge_events_buffered") == Some(1)
+    });
+    std::fs::write(&file, v2).unwrap();
+    wait_for("the reload", || {
+        metric(port, "nudge_reloads_total") == Some(1)
+    });
+    // Ten minutes of lateness: this one releases the first.
+    produce(
+        &brokers,
+        &input,
+        0,
+        &[r#"{"type": "VIEW", "ts": 3000000, "user_id": "u2", "product_id": "p2"}"#],
+    );
+    let got = read_records(&brokers, &output, 1);
+    let (code, stderr) = terminate(run.0.take().unwrap());
+    assert_eq!(
+        got,
+        [r#"{"rule": "seen", "key": "u1", "ts": 1000000, "user_id": "u1", "product_id": null}"#],
+        "{stderr}"
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("schema changed"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
