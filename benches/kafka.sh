@@ -9,6 +9,8 @@
 # Environment:
 #   TANSU=PATH      the tansu broker binary (default target/tools/tansu/..., installed there
 #                   as .ci/test does when missing)
+#   PROGRAMS="..."  which of full, patterns-only, cart-only to run (default: all three)
+#   NUDGE_ARGS="..." more flags for `nudge run` (e.g. --checkpoint-interval 60s)
 #   FILE_MODE=yes   also run the same programs over the same file, no Kafka (for scale; at
 #                   5,000,000 events this adds about 5 minutes on a 2-core machine)
 #
@@ -158,7 +160,8 @@ wait_for_port tansu "$kafka_port" "$tansu_pid"
 # --- topics, traffic --------------------------------------------------------------------
 props=(session.timeout.ms=6000 fetch.wait.max.ms=10)
 input=shop-events
-programs=(full patterns-only cart-only)
+read -r -a programs <<<"${PROGRAMS:-full patterns-only cart-only}"
+read -r -a nudge_args <<<"${NUDGE_ARGS:-}"
 topics=("$input:4" ceiling-1:4 ceiling-2:4 recommendations:1 trending:1)
 for name in "${programs[@]}"; do
   topics+=("nudges-$name:4" "dead-$name:1")
@@ -223,7 +226,7 @@ nudge_kafka() {
   start=$(now)
   "$nudge" run "${files[@]}" --brokers "$brokers" --topic "$input" \
     --output-topic "nudges-$name" --dead-letter-topic "dead-$name" \
-    --group "nudge-$name-$$" --metrics-addr "127.0.0.1:$port" "${kprops[@]}" \
+    --group "nudge-$name-$$" --metrics-addr "127.0.0.1:$port" "${kprops[@]}" "${nudge_args[@]}" \
     </dev/null >"$logs/nudge-$name.out" 2>"$logs/nudge-$name.log" &
   pid=$!
   pids+=("$pid")

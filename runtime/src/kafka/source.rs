@@ -133,7 +133,11 @@ pub fn consumer(cfg: &KafkaConfig) -> Result<Arc<GroupConsumer>, Error> {
         .set("enable.partition.eof", "false")
         // Partition P of every input topic must go to the same process (one task, one
         // checkpoint): the range assignor does that for co-partitioned topics.
-        .set("partition.assignment.strategy", "range");
+        .set("partition.assignment.strategy", "range")
+        // Small fetches per partition keep the partitions in step: the watermark is
+        // their minimum, so a burst from one partition only waits in the reorder
+        // buffer (benchmark: 0.75 of the ceiling instead of 0.67 for cart abandonment).
+        .set("max.partition.fetch.bytes", "65536");
     let consumer: GroupConsumer = with_properties(c, cfg).create_with_context(Notes::default())?;
     Ok(Arc::new(consumer))
 }
