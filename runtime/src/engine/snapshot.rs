@@ -13,7 +13,7 @@
 //! entry, and the snapshot keeps the entries' creation order so that timers due at the
 //! same instant fire in the same order after a restore.
 
-use super::{Engine, KeyState, PatState, Stats, Timer, TimerClass};
+use super::{Engine, KeyState, PatState, Timer, TimerClass};
 use crate::operators::{KeyedOp, KeyedSlot};
 use crate::value::Value;
 use nudge_compiler::diff;
@@ -32,7 +32,6 @@ pub struct Snapshot {
     seqs: Vec<(String, Vec<(Value, u64)>)>,
     next_run: u64,
     next_output: u64,
-    pub stats: Stats,
 }
 
 /// The per-key states of one pattern or keyed operator.
@@ -53,6 +52,33 @@ pub struct Restored {
     pub dropped: Vec<String>,
     /// Keys whose state was restored.
     pub keys: usize,
+}
+
+/// Where each (name, fingerprint) lives in an engine: (group, slot).
+type Places = FxHashMap<(String, u64), (usize, usize)>;
+
+/// The place of a held state in the restoring engine, or `None` (reported as dropped
+/// when it held something) when it changed or is gone.
+#[allow(clippy::type_complexity)]
+fn locate<S>(
+    held: Held<S>,
+    places: &Places,
+    compatible: bool,
+    report: &mut Restored,
+) -> Option<(usize, usize, Vec<(Value, S, Option<u64>)>)> {
+    let at = places.get(&(held.name.clone(), held.fingerprint));
+    match at.filter(|_| compatible) {
+        Some(&(gi, slot)) => {
+            report.kept.push(held.name);
+            Some((gi, slot, held.keys))
+        }
+        None => {
+            if !held.keys.is_empty() {
+                report.dropped.push(held.name);
+            }
+            None
+        }
+    }
 }
 
 fn op_name(op: KeyedOp, plan: &nudge_compiler::plan::Plan) -> (String, u64) {
@@ -138,23 +164,22 @@ impl Engine {
             seqs,
             next_run: self.core.next_run,
             next_output: self.core.next_output,
-            stats: self.core.stats.clone(),
         }
     }
 
     /// Puts a snapshot's state into this engine, which must hold none yet: the state of
     /// every pattern and keyed operator whose compiled form is unchanged is kept, and
-    /// their timers are set again. The counters continue from the snapshot's.
+    /// their timers are set again. The counters ([`Stats`]) stay this engine's: they
+    /// count the work done here.
     pub fn restore(&mut self, snap: Snapshot) -> Restored {
         let plan = self.core.plan.clone();
         let mut report = Restored::default();
         let mut timers: Vec<(i64, TimerClass, u64, u32, u32, Value)> = Vec::new();
         self.core.next_run = self.core.next_run.max(snap.next_run);
         self.core.next_output = self.core.next_output.max(snap.next_output);
-        self.core.stats.add(&snap.stats);
         // Where each name lives in this engine: (group, slot).
-        let mut pattern_at: FxHashMap<(String, u64), (usize, usize)> = FxHashMap::default();
-        let mut op_at: FxHashMap<(String, u64), (usize, usize)> = FxHashMap::default();
+        let mut pattern_at = Places::default();
+        let mut op_at = Places::default();
         for (gi, group) in self.groups.iter().enumerate() {
             for (slot, &p) in group.patterns.iter().enumerate() {
                 let name = format!("pattern {}", plan.patterns[p].name);
@@ -166,26 +191,15 @@ impl Engine {
         }
         let compatible = snap.schema == diff::schema_fingerprint(&plan);
         for held in snap.patterns {
-            let at = pattern_at.get(&(held.name.clone(), held.fingerprint));
-            let Some(&(gi, slot)) = at.filter(|_| compatible) else {
-                if !held.keys.is_empty() {
-                    report.dropped.push(held.name);
-                }
+            let Some((gi, slot, keys)) = locate(held, &pattern_at, compatible, &mut report) else {
                 continue;
             };
-            report.kept.push(held.name);
             let group = &mut self.groups[gi];
             let nops = group.ops.len();
-            for (key, st, order) in held.keys {
+            for (key, st, order) in keys {
                 if let (Some(due), Some(order)) = (st.timer, order) {
-                    timers.push((
-                        due,
-                        TimerClass::Pattern,
-                        order,
-                        gi as u32,
-                        slot as u32,
-                        key.clone(),
-                    ));
+                    let (g, s) = (gi as u32, slot as u32);
+                    timers.push((due, TimerClass::Pattern, order, g, s, key.clone()));
                 }
                 let ks = group.keys.entry(key).or_insert_with(|| KeyState::new(nops));
                 let at = ks.pats.partition_point(|(s, _)| (*s as usize) < slot);
@@ -193,26 +207,15 @@ impl Engine {
             }
         }
         for held in snap.ops {
-            let at = op_at.get(&(held.name.clone(), held.fingerprint));
-            let Some(&(gi, slot)) = at.filter(|_| compatible) else {
-                if !held.keys.is_empty() {
-                    report.dropped.push(held.name);
-                }
+            let Some((gi, slot, keys)) = locate(held, &op_at, compatible, &mut report) else {
                 continue;
             };
-            report.kept.push(held.name);
             let group = &mut self.groups[gi];
             let nops = group.ops.len();
-            for (key, state, order) in held.keys {
+            for (key, state, order) in keys {
                 if let (Some(due), Some(order)) = (state.timer, order) {
-                    timers.push((
-                        due,
-                        TimerClass::Operator,
-                        order,
-                        gi as u32,
-                        slot as u32,
-                        key.clone(),
-                    ));
+                    let (g, s) = (gi as u32, slot as u32);
+                    timers.push((due, TimerClass::Operator, order, g, s, key.clone()));
                 }
                 let ks = group.keys.entry(key).or_insert_with(|| KeyState::new(nops));
                 ks.ops[slot] = Some(state);
