@@ -90,6 +90,52 @@ pattern slow_abandonment
   emit { user_id: cart.user_id }
 "#;
 
+/// One test's topics (the input with its partitions, an output, dead letters), its
+/// group, and a folder holding its rules in `rules/shop.nudge` (removed when dropped).
+struct Fixture {
+    input: String,
+    output: String,
+    dead: String,
+    group: String,
+    dir: std::path::PathBuf,
+    rules: std::path::PathBuf,
+}
+
+impl Fixture {
+    fn new(brokers: &str, name: &str, partitions: i32, program: &str) -> Fixture {
+        let dir = std::env::temp_dir().join(unique(&format!("nudge-kafka-{name}")));
+        let fx = Fixture {
+            input: unique("events"),
+            output: unique("out"),
+            dead: unique("dead"),
+            group: unique("group"),
+            rules: dir.join("rules"),
+            dir,
+        };
+        create_topics(
+            brokers,
+            &[(&fx.input, partitions), (&fx.output, 1), (&fx.dead, 1)],
+        );
+        std::fs::create_dir_all(&fx.rules).unwrap();
+        std::fs::write(fx.file(), program).unwrap();
+        fx
+    }
+
+    fn topics(&self) -> (&str, &str, &str, &str) {
+        (&self.input, &self.output, &self.dead, &self.group)
+    }
+
+    fn file(&self) -> std::path::PathBuf {
+        self.rules.join("shop.nudge")
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// Starts `nudge run DIR` on Kafka with the test's topics, metrics on `port`, and its
 /// checkpoints in `state`.
 fn start_nudge(
@@ -238,20 +284,15 @@ fn read_records(brokers: &str, topic: &str, n: usize) -> Vec<String> {
 #[test]
 fn nudge_run_on_kafka_checkpoints_on_sigterm_and_restores_elsewhere() {
     let Some(brokers) = brokers() else { return };
-    let (input, output, dead, group) = (
-        unique("events"),
-        unique("out"),
-        unique("dead"),
-        unique("group"),
-    );
-    let topics = (&*input, &*output, &*dead, &*group);
-    create_topics(&brokers, &[(&input, 4), (&output, 1), (&dead, 1)]);
-    let dir = std::env::temp_dir().join(unique("nudge-kafka-cli"));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("shop.nudge"), PROGRAM).unwrap();
+    let fx = Fixture::new(&brokers, "cli", 4, PROGRAM);
+    let topics = fx.topics();
+    let (input, output, group) = (fx.input.clone(), fx.output.clone(), fx.group.clone());
+    let dir = fx.dir.clone();
     let (state1, state2) = (dir.join("state-1"), dir.join("state-2"));
     let port = free_port();
-    let mut first = Running(Some(start_nudge(&brokers, &dir, &state1, topics, port)));
+    let mut first = Running(Some(start_nudge(
+        &brokers, &fx.rules, &state1, topics, port,
+    )));
 
     // Partition 2: a purchase of another user (offset 0), then a cart (offset 1).
     produce(
@@ -447,19 +488,10 @@ fn crash_in_mid_stream(exactly_once: bool) {
     } else {
         &[]
     };
-    let (input, output, dead, group) = (
-        unique("events"),
-        unique("out"),
-        unique("dead"),
-        unique("group"),
-    );
-    let topics = (&*input, &*output, &*dead, &*group);
-    create_topics(&brokers, &[(&input, 4), (&output, 1), (&dead, 1)]);
-    let dir = std::env::temp_dir().join(unique("nudge-kafka-crash"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let rules = dir.join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    std::fs::write(rules.join("shop.nudge"), CRASH_PROGRAM).unwrap();
+    let fx = Fixture::new(&brokers, "crash", 4, CRASH_PROGRAM);
+    let topics = fx.topics();
+    let (input, output) = (fx.input.clone(), fx.output.clone());
+    let (dir, rules) = (fx.dir.clone(), fx.rules.clone());
     let nudge = env!("CARGO_BIN_EXE_nudge");
 
     // The traffic, and what file mode gives over it (ticks an hour after the end on
@@ -594,19 +626,11 @@ fn crash_in_mid_stream(exactly_once: bool) {
 #[test]
 fn a_rule_edited_while_running_is_swapped_in_and_a_broken_edit_is_refused() {
     let Some(brokers) = brokers() else { return };
-    let (input, output, dead, group) = (
-        unique("events"),
-        unique("out"),
-        unique("dead"),
-        unique("group"),
-    );
-    let topics = (&*input, &*output, &*dead, &*group);
-    create_topics(&brokers, &[(&input, 4), (&output, 1), (&dead, 1)]);
-    let dir = std::env::temp_dir().join(unique("nudge-kafka-reload"));
-    let rules = dir.join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    let file = rules.join("shop.nudge");
-    std::fs::write(&file, PROGRAM).unwrap();
+    let fx = Fixture::new(&brokers, "reload", 4, PROGRAM);
+    let topics = fx.topics();
+    let (input, output) = (fx.input.clone(), fx.output.clone());
+    let (dir, rules) = (fx.dir.clone(), fx.rules.clone());
+    let file = fx.file();
     let port = free_port();
     let mut run = Running(Some(start_nudge(
         &brokers,
@@ -815,21 +839,13 @@ metrics-addr = "127.0.0.1:{port}"
 #[test]
 fn a_reload_that_changes_the_events_keeps_the_waiting_ones() {
     let Some(brokers) = brokers() else { return };
-    let (input, output, dead, group) = (
-        unique("events"),
-        unique("out"),
-        unique("dead"),
-        unique("group"),
-    );
-    let topics = (&*input, &*output, &*dead, &*group);
-    create_topics(&brokers, &[(&input, 1), (&output, 1), (&dead, 1)]);
-    let dir = std::env::temp_dir().join(unique("nudge-kafka-reschema"));
-    let rules = dir.join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    let file = rules.join("views.nudge");
     let v1 = "input\n  lateness 10m\n  idle 1h\n  key user_id\nevent VIEW { user_id: string }\npattern seen\n  when VIEW as v\n  emit { user_id: v.user_id }\n";
+    let fx = Fixture::new(&brokers, "reschema", 1, v1);
+    let topics = fx.topics();
+    let (input, output) = (fx.input.clone(), fx.output.clone());
+    let (dir, rules) = (fx.dir.clone(), fx.rules.clone());
+    let file = fx.file();
     let v2 = "input\n  lateness 10m\n  idle 1h\n  key user_id\nevent VIEW { user_id: string, product_id: string }\npattern seen\n  when VIEW as v\n  emit { user_id: v.user_id, product_id: v.product_id }\n";
-    std::fs::write(&file, v1).unwrap();
     let port = free_port();
     let mut run = Running(Some(start_nudge(
         &brokers,
