@@ -136,6 +136,21 @@ impl Drop for Fixture {
     }
 }
 
+/// The offset `group` has committed for `partition` of `topic`.
+fn committed(brokers: &str, group: &str, topic: &str, partition: i32) -> Offset {
+    let reader: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition(topic, partition);
+    let committed = reader
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .unwrap();
+    committed.find_partition(topic, partition).unwrap().offset()
+}
+
 /// Starts `nudge run DIR` on Kafka with the test's topics, metrics on `port`, and its
 /// checkpoints in `state`.
 fn start_nudge(
@@ -341,18 +356,7 @@ fn nudge_run_on_kafka_checkpoints_on_sigterm_and_restores_elsewhere() {
     );
 
     // The checkpoint holds the pending slow run: the offsets are committed past it.
-    let group_reader: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &brokers)
-        .set("group.id", &group)
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition(&input, 2);
-    let committed = group_reader
-        .committed_offsets(tpl, Duration::from_secs(10))
-        .unwrap();
-    let p2 = committed.find_partition(&input, 2).unwrap();
-    assert_eq!(p2.offset(), Offset::Offset(2));
+    assert_eq!(committed(&brokers, &group, &input, 2), Offset::Offset(2));
 
     // Another "machine" (an empty state directory) takes over from the topic; a later
     // event moves the watermark past the slow run's deadline.
@@ -817,19 +821,8 @@ metrics-addr = "127.0.0.1:{port}"
     assert!(stderr.contains(&format!("as group {group}")), "{stderr}");
 
     // Committed by the flag's group (not the file's).
-    let group_reader: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &brokers)
-        .set("group.id", &group)
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition(&input, 0);
-    let committed = group_reader
-        .committed_offsets(tpl, Duration::from_secs(10))
-        .unwrap();
-    let p0 = committed.find_partition(&input, 0).unwrap();
     // The pending run is in the checkpoint: committed past the cart.
-    assert_eq!(p0.offset(), Offset::Offset(1));
+    assert_eq!(committed(&brokers, &group, &input, 0), Offset::Offset(1));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

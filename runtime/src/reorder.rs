@@ -170,13 +170,14 @@ impl Reorder {
         }
     }
 
-    /// Live mode: the events of `input` still waiting, in no particular order.
-    pub fn buffered_of(&self, input: u32) -> Vec<Arc<Event>> {
-        self.buffer
-            .iter()
-            .filter(|Reverse(p)| p.0 .1 == input)
-            .map(|Reverse(p)| p.1.clone())
-            .collect()
+    /// Live mode: the events still waiting, per input (in no particular order), in one
+    /// pass over the buffer.
+    pub fn buffered_by_input(&self) -> Vec<Vec<Arc<Event>>> {
+        let mut by_input = vec![Vec::new(); self.inputs.len()];
+        for Reverse(p) in &self.buffer {
+            by_input[p.0 .1 as usize].push(p.1.clone());
+        }
+        by_input
     }
 
     /// Live mode: removes the waiting events of `inputs` (a partition moving away) and

@@ -9,6 +9,7 @@ use nudge_compiler::diff::ProgramDiff;
 use nudge_compiler::load::load_paths;
 use nudge_compiler::plan::Plan;
 use nudge_compiler::{compile, diff};
+use nudge_grammar::span::Sources;
 use nudge_runtime::kafka::{self, Metrics, Reload, Reloads};
 use nudge_runtime::models::{HttpCaller, ModelCaller};
 use nudge_runtime::world::Resources;
@@ -43,7 +44,7 @@ pub fn watch(
     redis: bool,
 ) -> std::io::Result<()> {
     let mut w = Watcher {
-        files: files_hash(&paths),
+        files: files_hash(&load_paths(&paths)),
         paths,
         current,
         reloads,
@@ -54,8 +55,8 @@ pub fn watch(
 }
 
 /// A hash of the names and texts of the program's files (`None` if they cannot be read).
-fn files_hash(paths: &[PathBuf]) -> Option<u64> {
-    let sources = load_paths(paths).ok()?;
+fn files_hash(sources: &std::io::Result<Sources>) -> Option<u64> {
+    let sources = sources.as_ref().ok()?;
     let mut h = std::collections::hash_map::DefaultHasher::new();
     for (_, file) in sources.iter() {
         file.path.hash(&mut h);
@@ -64,16 +65,33 @@ fn files_hash(paths: &[PathBuf]) -> Option<u64> {
     Some(h.finish())
 }
 
+/// Compiles the loaded files; on errors prints them and says why there is no program.
+fn compile_sources(sources: std::io::Result<Sources>) -> Result<Plan, String> {
+    let sources = match sources {
+        Ok(s) if !s.is_empty() => s,
+        Ok(_) => return Err("no *.nudge files found".into()),
+        Err(e) => return Err(e.to_string()),
+    };
+    let compiled = compile(&sources);
+    if compiled.has_errors() {
+        render::eprint_all(&sources, &compiled.diagnostics);
+        let errors = compiled.diagnostics.iter().filter(|d| d.is_error()).count();
+        return Err(format!("{errors} error(s) above"));
+    }
+    compiled.plan.ok_or_else(|| "no program".into())
+}
+
 impl Watcher {
     /// Compiles again if forced (SIGHUP) or if the files changed.
     fn look(&mut self, forced: bool) {
-        let now = files_hash(&self.paths);
+        let sources = load_paths(&self.paths);
+        let now = files_hash(&sources);
         if !forced && now == self.files {
             return;
         }
         self.files = now;
         let why = if forced { "SIGHUP" } else { "files changed" };
-        match self.compile() {
+        match compile_sources(sources) {
             Ok(plan) => {
                 let changes = ProgramDiff::between(&self.current, &plan);
                 if changes.is_empty() {
@@ -111,7 +129,7 @@ impl Watcher {
                     models,
                 });
             }
-            Err(errors) => self.refuse(why, &format!("{errors} error(s) above")),
+            Err(reason) => self.refuse(why, &reason),
         }
     }
 
@@ -121,27 +139,6 @@ impl Watcher {
             "reload ({why}) refused: {reason}; the running program goes on"
         );
         self.metrics.reloads_refused.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Loads and compiles; on errors prints them and returns their count.
-    fn compile(&self) -> Result<Plan, usize> {
-        let sources = match load_paths(&self.paths) {
-            Ok(s) if !s.is_empty() => s,
-            Ok(_) => {
-                nudge_runtime::info!("reload", "reload: no *.nudge files found");
-                return Err(1);
-            }
-            Err(e) => {
-                nudge_runtime::info!("reload", "reload: {e}");
-                return Err(1);
-            }
-        };
-        let compiled = compile(&sources);
-        if compiled.has_errors() {
-            render::eprint_all(&sources, &compiled.diagnostics);
-            return Err(compiled.diagnostics.iter().filter(|d| d.is_error()).count());
-        }
-        compiled.plan.ok_or(1)
     }
 
     /// Redis hashes are written from updates queued under the running program's

@@ -38,10 +38,11 @@ use std::time::Duration;
 /// Records read from the topic per call of [`GlobalLog::poll`].
 const POLL_MAX: usize = 8192;
 
-/// One record of the topic.
+/// One record of the topic: written with a borrowed event (`Entry<&Event>`, no copy),
+/// read as an owned one (`Entry<Event>`); serde encodes both alike.
 #[derive(Serialize, Deserialize)]
-enum Entry {
-    Event(Event),
+enum Entry<E> {
+    Event(E),
     /// (task, watermark)
     Mark(i32, i64),
 }
@@ -108,7 +109,7 @@ impl GlobalLog {
         if !self.wanted.get(event.ty.index()).copied().unwrap_or(false) {
             return Ok(());
         }
-        self.send(&Entry::Event(event.clone()))
+        self.send(&Entry::Event(event))
     }
 
     /// Publishes the marks of the owned tasks: every event they accepted below `wm` is
@@ -118,7 +119,7 @@ impl GlobalLog {
             if self.sent.get(&task) == Some(&wm) {
                 continue;
             }
-            self.send(&Entry::Mark(task, wm))?;
+            self.send(&Entry::<&Event>::Mark(task, wm))?;
             self.sent.insert(task, wm);
         }
         Ok(())
@@ -129,7 +130,7 @@ impl GlobalLog {
         self.sent.remove(&task);
     }
 
-    fn send(&self, entry: &Entry) -> Result<(), Error> {
+    fn send(&self, entry: &Entry<&Event>) -> Result<(), Error> {
         let bytes = postcard::to_stdvec(entry)
             .map_err(|e| Error::Checkpoint(format!("encoding a global event: {e}")))?;
         let record: BaseRecord<'_, (), [u8]> =
@@ -149,7 +150,7 @@ impl GlobalLog {
             let Some(bytes) = msg.payload() else {
                 continue;
             };
-            match postcard::from_bytes::<Entry>(bytes) {
+            match postcard::from_bytes::<Entry<Event>>(bytes) {
                 Ok(Entry::Mark(task, wm)) => {
                     if let Some(m) = self.marks.get_mut(task as usize) {
                         *m = wm;

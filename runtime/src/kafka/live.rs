@@ -20,6 +20,7 @@ use crate::eval::World;
 use crate::operators::Global;
 use crate::reorder::{Reorder, MAX_WATERMARK, MIN_WATERMARK};
 use crate::runner::{Merger, ProfileSink, RunOptions, Summary};
+use nudge_compiler::diff::ProgramDiff;
 use nudge_compiler::plan::Plan;
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::message::Message;
@@ -177,6 +178,8 @@ struct Live {
     profile_sink: Option<Arc<dyn ProfileSink>>,
     /// An error met inside a rebalance, returned by the loop.
     failure: Option<Error>,
+    /// Per profile of the running program, its fingerprint (checkpoints carry them).
+    profile_prints: Vec<u64>,
     /// When the runs in flight were last counted (for the gauge).
     runs_counted: Instant,
     /// The broadcast of global operators across the group (programs with trending or
@@ -226,6 +229,7 @@ impl Live {
             profile_sink: opts.profile_sink.clone(),
             failure: None,
             runs_counted: now,
+            profile_prints: profile_prints(&plan),
             globals: None,
             plan,
             world,
@@ -302,13 +306,12 @@ impl Live {
                 }
                 if let Some(sink) = &self.profile_sink {
                     // Only writes of profiles this program has unchanged (same place).
-                    let same = |i: usize| {
-                        i < self.plan.profiles.len()
-                            && cp.profile_fingerprints.get(i)
-                                == Some(&nudge_compiler::diff::profile_fingerprint(&self.plan, i))
-                    };
                     let mut writes = cp.profiles;
-                    writes.retain(|u| same(u.profile.index()));
+                    writes.retain(|u| {
+                        let i = u.profile.index();
+                        i < self.profile_prints.len()
+                            && cp.profile_fingerprints.get(i) == Some(&self.profile_prints[i])
+                    });
                     sink.offer(writes);
                 }
             }
@@ -527,6 +530,7 @@ impl Live {
         }
         let mut cps = Vec::new();
         let mut commit = TopicPartitionList::new();
+        let mut waiting = self.reorder.buffered_by_input();
         for &p in tasks {
             let Some(task) = self.tasks.get(&p) else {
                 continue;
@@ -542,17 +546,14 @@ impl Live {
                 cp.clocks.push((topic.clone(), self.reorder.max_ts(input)));
                 cp.offsets.push((topic, next));
                 cp.buffered.extend(
-                    self.reorder
-                        .buffered_of(input)
+                    std::mem::take(&mut waiting[input as usize])
                         .into_iter()
                         .map(|e| (*e).clone()),
                 );
             }
             if let Some(sink) = &self.profile_sink {
                 cp.profiles = sink.unwritten(p, release);
-                cp.profile_fingerprints = (0..self.plan.profiles.len())
-                    .map(|i| nudge_compiler::diff::profile_fingerprint(&self.plan, i))
-                    .collect();
+                cp.profile_fingerprints = self.profile_prints.clone();
             }
             cps.push(cp);
         }
@@ -616,7 +617,6 @@ impl Live {
     /// when they and the event declarations are unchanged. Events waiting for the
     /// watermark are kept, decoded again under the new declarations if those changed.
     fn swap(&mut self, reload: Reload) -> Result<(), Error> {
-        use nudge_compiler::diff;
         let Reload {
             plan,
             world,
@@ -629,10 +629,13 @@ impl Live {
         let old = std::mem::replace(&mut self.plan, plan.clone());
         self.world = world;
         self.opts.models = models;
-        let same_schema = diff::schema_fingerprint(&old) == diff::schema_fingerprint(&plan);
+        self.profile_prints = profile_prints(&plan);
+        let changes = ProgramDiff::between(&old, &plan);
+        let same_schema = !changes.schema_changed;
         let same_globals = same_schema
-            && serde_json::to_string(&(&old.sessions, &old.covisits, &old.trendings)).ok()
-                == serde_json::to_string(&(&plan.sessions, &plan.covisits, &plan.trendings)).ok();
+            && [&changes.sessions, &changes.covisits, &changes.trendings]
+                .iter()
+                .all(|c| c.is_empty());
         if !same_globals {
             let retired = self.global.take_outputs();
             self.merger.add(retired);
@@ -695,6 +698,7 @@ impl Live {
     }
 
     fn update_metrics(&mut self) {
+        self.sink.report_rules();
         let m = &self.metrics;
         let engines = self.tasks.values().map(|t| &t.engine);
         // Counting runs walks every key: four times a second is enough for a gauge.
@@ -747,4 +751,11 @@ fn reencode(event: &crate::event::Event, old: &Plan, new: &Plan) -> String {
     }
     out.push('}');
     out
+}
+
+/// The fingerprint of every profile of `plan`, in order.
+fn profile_prints(plan: &Plan) -> Vec<u64> {
+    (0..plan.profiles.len())
+        .map(|i| nudge_compiler::diff::profile_fingerprint(plan, i))
+        .collect()
 }

@@ -44,13 +44,13 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Counts one record of `rule`.
-    pub fn record_of(&self, rule: &str) {
+    /// Counts `n` more records of `rule`.
+    pub fn records_of(&self, rule: &str, n: u64) {
         let mut m = self.by_rule.lock().unwrap_or_else(|e| e.into_inner());
         match m.get_mut(rule) {
-            Some(n) => *n += 1,
+            Some(total) => *total += n,
             None => {
-                m.insert(rule.to_string(), 1);
+                m.insert(rule.to_string(), n);
             }
         }
     }

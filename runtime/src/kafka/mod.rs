@@ -21,7 +21,6 @@ mod source;
 
 pub use live::run;
 pub use metrics::{serve_metrics, Metrics};
-pub use nudge_compiler::diff::ProgramDiff;
 
 use crate::eval::World;
 use crate::models::ModelCaller;

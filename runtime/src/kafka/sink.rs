@@ -45,8 +45,9 @@ pub struct KafkaSink {
     dead_letter_topic: String,
     metrics: Arc<Metrics>,
     transactional: bool,
-    /// Rule names by their place in the program (for the per-rule counts).
-    rules: rustc_hash::FxHashMap<u32, String>,
+    /// Per rule, by its place in the program: its name and the records written since
+    /// the counts were last reported to the metrics.
+    rules: rustc_hash::FxHashMap<u32, (String, u64)>,
 }
 
 /// Sends a record, waiting while the producer's queue is full (the brokers are slower
@@ -110,12 +111,26 @@ impl KafkaSink {
 
     /// Names the rules of `plan` for the per-rule counts (at the start and on reloads).
     pub fn name_rules(&mut self, plan: &nudge_compiler::plan::Plan) {
+        self.report_rules();
         self.rules = plan
             .patterns
             .iter()
-            .map(|p| (p.place, p.name.clone()))
-            .chain(plan.trendings.iter().map(|t| (t.place, t.name.clone())))
+            .map(|p| (p.place, (p.name.clone(), 0)))
+            .chain(
+                plan.trendings
+                    .iter()
+                    .map(|t| (t.place, (t.name.clone(), 0))),
+            )
             .collect();
+    }
+
+    /// Adds the per-rule counts to the metrics (a few times a second, not per record).
+    pub fn report_rules(&mut self) {
+        for (name, n) in self.rules.values_mut() {
+            if *n > 0 {
+                self.metrics.records_of(name, std::mem::take(n));
+            }
+        }
     }
 
     /// Whether outputs, checkpoints and offsets are committed in transactions.
@@ -201,8 +216,8 @@ impl Sink for KafkaSink {
         let key = (!out.key.is_empty()).then_some(out.key.as_str());
         self.send(topic, key, &out.json, Some(&out.id))?;
         self.metrics.records_out.fetch_add(1, Ordering::Relaxed);
-        if let Some(rule) = self.rules.get(&out.place) {
-            self.metrics.record_of(rule);
+        if let Some((_, n)) = self.rules.get_mut(&out.place) {
+            *n += 1;
         }
         Ok(())
     }
