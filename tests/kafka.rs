@@ -616,7 +616,8 @@ fn crash_in_mid_stream(exactly_once: bool) {
     assert_eq!(
         deduped,
         want,
-        "records lost or changed by the crash: {} read, {} distinct, {} expected",
+        "records lost or changed by the crash: {} read, {} distinct, {} expected\n\
+         the restarted process said:\n{stderr}",
         got.len(),
         by_id.len(),
         expected.len()

@@ -13,7 +13,8 @@ use rdkafka::message::{Header, OwnedHeaders, ToBytes};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::ClientContext;
 use rdkafka::TopicPartitionList;
-use std::io;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,6 +49,9 @@ pub struct KafkaSink {
     /// Per rule, by its place in the program: its name and the records written since
     /// the counts were last reported to the metrics.
     rules: rustc_hash::FxHashMap<u32, (String, u64)>,
+    /// Exactly-once mode with a state dir: the locked file whose id this process's
+    /// transactions carry (held while the producer lives).
+    _instance: Option<File>,
 }
 
 /// Sends a record, waiting while the producer's queue is full (the brokers are slower
@@ -73,6 +77,56 @@ where
     }
 }
 
+/// The `transactional.id` of this process, and the lock that keeps it this process's.
+///
+/// The id must be the same when a process starts again after a crash: its first call
+/// (`init_transactions`) then fences the dead process's producer and aborts the
+/// transaction it left open. A transaction left open blocks every `read_committed`
+/// reader of the partitions it wrote to, until the broker aborts it after
+/// `transaction.timeout.ms`. With a state dir, the id is stored there, in the first
+/// of `DIR/GROUP/instance-N` that no running process holds locked (processes that share
+/// a state dir get different ids; a restarted one takes its old one back). Without a
+/// state dir, the id is new for every process. Zombies that come back are fenced by the
+/// group generation either way (KIP-447).
+fn transactional_id(cfg: &KafkaConfig) -> Result<(String, Option<File>), Error> {
+    let fresh = || {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        format!("{}.nudge.{:x}.{nanos:x}", cfg.group, std::process::id())
+    };
+    let Some(dir) = &cfg.state_dir else {
+        return Ok((fresh(), None));
+    };
+    let dir = dir.join(&cfg.group);
+    std::fs::create_dir_all(&dir)?;
+    for n in 0.. {
+        let path = dir.join(format!("instance-{n}"));
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => continue,
+            Err(TryLockError::Error(e)) => return Err(e.into()),
+        }
+        let mut id = String::new();
+        file.read_to_string(&mut id)?;
+        let id = id.trim().to_string();
+        if !id.is_empty() {
+            return Ok((id, Some(file)));
+        }
+        let id = fresh();
+        file.write_all(format!("{id}\n").as_bytes())?;
+        file.sync_all()?;
+        return Ok((id, Some(file)));
+    }
+    unreachable!("instance slots are unbounded")
+}
+
 /// How long a transaction call may take.
 const TXN_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -83,15 +137,11 @@ impl KafkaSink {
         let mut c = client_config(cfg);
         c.set("linger.ms", "5")
             .set("message.max.bytes", (CHUNK + 64 * 1024).to_string());
+        let mut instance = None;
         if cfg.exactly_once {
-            // Unique per process: zombies are fenced by the group generation (KIP-447).
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos());
-            c.set(
-                "transactional.id",
-                format!("{}.nudge.{}.{nanos}", cfg.group, std::process::id()),
-            );
+            let (id, lock) = transactional_id(cfg)?;
+            c.set("transactional.id", id);
+            instance = lock;
         }
         let producer: ThreadedProducer<Acks> =
             with_properties(c, cfg).create_with_context(Acks::default())?;
@@ -106,6 +156,7 @@ impl KafkaSink {
             metrics,
             transactional: cfg.exactly_once,
             rules: Default::default(),
+            _instance: instance,
         })
     }
 
@@ -229,5 +280,44 @@ impl Sink for KafkaSink {
             self.metrics.late.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(dir: &std::path::Path) -> KafkaConfig {
+        let mut cfg = KafkaConfig::new("127.0.0.1:9", &["in"], "out", "dead", "shop");
+        cfg.state_dir = Some(dir.to_path_buf());
+        cfg.exactly_once = true;
+        cfg
+    }
+
+    #[test]
+    fn a_restarted_process_takes_its_transactional_id_back() {
+        let dir = std::env::temp_dir().join(format!("nudge-txn-id-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cfg = config(&dir);
+        let (first, lock) = transactional_id(&cfg).unwrap();
+        assert!(first.starts_with("shop.nudge."), "{first}");
+        // A second process beside it gets its own id.
+        let (second, second_lock) = transactional_id(&cfg).unwrap();
+        assert_ne!(first, second);
+        // The first one stops (or dies: the lock goes with the process) and starts again.
+        drop(lock);
+        let (again, _lock) = transactional_id(&cfg).unwrap();
+        assert_eq!(again, first);
+        drop(second_lock);
+        // Without a state dir every process has a new id.
+        let none = KafkaConfig {
+            state_dir: None,
+            ..cfg.clone()
+        };
+        assert_ne!(
+            transactional_id(&none).unwrap().0,
+            transactional_id(&none).unwrap().0
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
