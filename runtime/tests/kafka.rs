@@ -149,6 +149,14 @@ fn start(program: &str, cfg: KafkaConfig) -> Running {
     start_with(program, cfg, RunOptions::default())
 }
 
+/// Run options that drive a process's tasks on two threads.
+fn two_threads() -> RunOptions {
+    RunOptions {
+        shards: 2,
+        ..RunOptions::default()
+    }
+}
+
 fn start_with(program: &str, cfg: KafkaConfig, opts: RunOptions) -> Running {
     let plan = Arc::new(common::plan(program));
     let (resources, _) = Resources::load(&plan).expect("resources");
@@ -354,7 +362,8 @@ fn assert_same_as_file(main: &[Read], into: &[Read], file: &common::Collected) {
 }
 
 /// (a) Generated shop traffic on four partitions, keyed by user: the same records as
-/// `nudge run` over the same events as a file; every record keyed and with an id.
+/// `nudge run` over the same events as a file; every record keyed and with an id. The
+/// four tasks' engines run on two threads (`--shards 2`).
 #[test]
 fn generated_traffic_gives_the_same_records_as_file_mode() {
     let Some(brokers) = brokers() else { return };
@@ -366,9 +375,10 @@ fn generated_traffic_gives_the_same_records_as_file_mode() {
     );
     let (program, file) = produce_shop_traffic(&brokers, &input, &named);
 
-    let run = start(
+    let run = start_with(
         &program,
         config(&brokers, &[&input], &output, &dead, &unique("group")),
+        two_threads(),
     );
     let main = read_topic(
         &brokers,
@@ -764,11 +774,12 @@ fn three_processes_share_global_operators() {
             && t.file.records.iter().any(|r| r.contains("more_like_this")),
         "the global operators' rules fire in file mode"
     );
+    // The process given two partitions drives their tasks on two threads.
     let cfg = config(&brokers, &[&input], &output, &dead, &unique("group"));
     let runs = [
-        start(&t.program, cfg.clone()),
-        start(&t.program, cfg.clone()),
-        start(&t.program, cfg),
+        start_with(&t.program, cfg.clone(), two_threads()),
+        start_with(&t.program, cfg.clone(), two_threads()),
+        start_with(&t.program, cfg, two_threads()),
     ];
     let assigned = |r: &Running| r.metrics.partitions_assigned.load(Ordering::Relaxed);
     settle("the group's settling", || {

@@ -44,7 +44,8 @@ pub struct RunArgs {
     /// Stop event time here (epoch ms, RFC 3339, or `YYYY-MM-DD HH:MM:SS`).
     #[arg(long)]
     until: Option<String>,
-    /// Engine shards (threads), fed by key hash.
+    /// Engine shards (threads), fed by key hash; on Kafka, the threads that drive the
+    /// tasks' engines.
     #[arg(long, default_value_t = 1)]
     shards: usize,
     /// In-flight runs per key per pattern before new runs are refused.

@@ -7,7 +7,8 @@
 //! events are all in one task, and the range assignor gives a task's partitions to one
 //! process. Each task has its own engine, so that its state can be checkpointed, moved to
 //! another process and restored without touching the other tasks. One watermark (the
-//! minimum over the owned partitions) drives them all.
+//! minimum over the owned partitions) drives them all; with `--shards N` their engines
+//! run on N threads between two ticks.
 
 use super::checkpoint::{now_ms, Checkpoint, Store};
 use super::globals::GlobalLog;
@@ -152,6 +153,67 @@ struct Task {
     engine: Engine,
     /// The sequence number of its last checkpoint.
     seq: u64,
+    /// Events released by the watermark, not yet pushed into the engine.
+    pending: Vec<Arc<crate::event::Event>>,
+}
+
+impl Task {
+    fn new(engine: Engine, seq: u64) -> Task {
+        Task {
+            engine,
+            seq,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Pushes the pending events, then fires the timers due up to `advance`.
+    fn drive(&mut self, advance: Option<i64>) {
+        for event in self.pending.drain(..) {
+            self.engine.push(event);
+        }
+        if let Some(t) = advance {
+            self.engine.advance_to(t);
+        }
+    }
+}
+
+/// Drives `tasks` on up to `threads` threads (the calling one included), each thread
+/// taking whole tasks, the busiest first to the least loaded thread. Tasks share nothing
+/// but read-only data (the plan, the global operators' snapshots by time), so the
+/// result is the same for any number of threads.
+fn drive_tasks<'a>(
+    tasks: impl Iterator<Item = &'a mut Task>,
+    advance: Option<i64>,
+    threads: usize,
+) {
+    let mut work: Vec<&mut Task> = tasks
+        .filter(|t| !t.pending.is_empty() || advance.is_some())
+        .collect();
+    if threads <= 1 || work.len() <= 1 {
+        work.into_iter().for_each(|t| t.drive(advance));
+        return;
+    }
+    work.sort_by_key(|t| std::cmp::Reverse(t.pending.len()));
+    let mut lanes: Vec<(usize, Vec<&mut Task>)> = (0..threads.min(work.len()))
+        .map(|_| (0, Vec::new()))
+        .collect();
+    for task in work {
+        let lane = lanes
+            .iter_mut()
+            .min_by_key(|(load, _)| *load)
+            .expect("at least two lanes");
+        // A task's cost: its events, and a little for firing its timers.
+        lane.0 += task.pending.len() + 1;
+        lane.1.push(task);
+    }
+    std::thread::scope(|scope| {
+        let mut lanes = lanes.into_iter().map(|(_, lane)| lane);
+        let here = lanes.next();
+        for lane in lanes {
+            scope.spawn(move || lane.into_iter().for_each(|t| t.drive(advance)));
+        }
+        here.into_iter().flatten().for_each(|t| t.drive(advance));
+    });
 }
 
 struct Live {
@@ -315,7 +377,7 @@ impl Live {
                     sink.offer(writes);
                 }
             }
-            self.tasks.insert(p, Task { engine, seq });
+            self.tasks.insert(p, Task::new(engine, seq));
         }
         let mut starts = Vec::with_capacity(list.len());
         for (topic, p) in list {
@@ -455,21 +517,24 @@ impl Live {
             wm = wm.min(g.watermark());
         }
         if active && wm > MIN_WATERMARK {
+            // The global stage goes first (engines read its snapshots by time), then
+            // the tasks' engines, in parallel with `--shards` threads.
             while let Some(event) = self.reorder.pop_ready(wm) {
                 if self.globals.is_none() {
                     self.global.push(&event);
                 }
                 let task = self.parts.of(event.input).1;
                 if let Some(task) = self.tasks.get_mut(&task) {
-                    task.engine.push(event);
+                    task.pending.push(event);
                 }
             }
-            if wm > self.clock && wm != MAX_WATERMARK {
+            let advance = (wm > self.clock && wm != MAX_WATERMARK).then_some(wm);
+            if let Some(wm) = advance {
                 self.clock = wm;
                 self.global.advance_to(wm);
-                for task in self.tasks.values_mut() {
-                    task.engine.advance_to(wm);
-                }
+            }
+            drive_tasks(self.tasks.values_mut(), advance, self.opts.shards);
+            if let Some(wm) = advance {
                 self.global.published().prune(wm);
             }
         }
