@@ -470,8 +470,9 @@ fn read_with_ids(brokers: &str, topic: &str, n: usize) -> Vec<(String, String)> 
 }
 
 /// Crash: `kill -9` after the first half of the traffic was read and checkpointed (and
-/// records went out since), the second half arrives, the process starts again: no
-/// record is missing, and a record written twice has the same `nudge-id` both times.
+/// records went out since), the second half arrives, the process starts again (with
+/// its tasks on two threads): no record is missing, and a record written twice has the
+/// same `nudge-id` both times.
 #[test]
 fn a_crash_loses_no_record_and_repeats_only_with_the_same_id() {
     crash_in_mid_stream(false);
@@ -587,7 +588,7 @@ fn crash_in_mid_stream(exactly_once: bool) {
         &state,
         topics,
         free_port(),
-        &[&["--checkpoint-interval", "1s"], mode].concat(),
+        &[&["--checkpoint-interval", "1s", "--shards", "2"], mode].concat(),
     )));
     let got = read_with_ids(&brokers, &output, expected.len());
     let mut second = second;
@@ -600,6 +601,7 @@ fn crash_in_mid_stream(exactly_once: bool) {
         "at least once"
     };
     assert!(stderr.contains(delivery), "{stderr}");
+    assert!(stderr.contains("engines on 2 threads"), "{stderr}");
 
     // Repeats carry the same id and value; without them, the records of file mode.
     let mut by_id: std::collections::BTreeMap<&str, &str> = Default::default();

@@ -229,6 +229,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let profile_sink = redis.clone().map(|r| r as Arc<dyn ProfileSink>);
     if args.brokers.is_some() {
         let opts = RunOptions {
+            shards: args.shards.max(1),
             engine: EngineConfig {
                 max_runs_per_key: args.max_runs_per_key.max(1),
                 max_group_len: args.max_group_len.max(1),
@@ -305,13 +306,17 @@ fn run_kafka(
     .context("cannot watch the pattern files")?;
     nudge_runtime::info!(
         "run",
-        "consuming {} as group {}, {} (stop with Ctrl-C or SIGTERM)",
+        "consuming {} as group {}, {}, engines on {} (stop with Ctrl-C or SIGTERM)",
         cfg.topics.join(", "),
         cfg.group,
         if cfg.exactly_once {
             "exactly once (transactions)"
         } else {
             "at least once"
+        },
+        match opts.shards {
+            1 => "1 thread".to_string(),
+            n => format!("{n} threads"),
         }
     );
     let started = Instant::now();
