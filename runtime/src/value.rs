@@ -188,7 +188,8 @@ impl PartialEq for Value {
             (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => {
                 (*a as f64) == *b
             }
-            (Value::Str(a), Value::Str(b)) => a == b,
+            // Decoded strings are interned: equal ones are mostly one allocation.
+            (Value::Str(a), Value::Str(b)) => Arc::ptr_eq(a, b) || a == b,
             (Value::List(a), Value::List(b)) => a == b,
             (Value::Record(a), Value::Record(b)) => a == b,
             (Value::Event(a), Value::Event(b)) => Arc::ptr_eq(a, b),
