@@ -8,6 +8,12 @@ mod cli;
 
 use std::process::ExitCode;
 
+/// The engine allocates and frees small objects per event (runs, bindings, values,
+/// records); mimalloc's per-thread free lists serve that faster than the system
+/// allocator and keep the engine threads from contending (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     match cli::parse().and_then(cli::dispatch) {
         Ok(code) => code,
