@@ -629,7 +629,7 @@ fn crash_in_mid_stream(exactly_once: bool) {
 
 /// Live reload: a rule added while running gives records; an unchanged rule keeps its
 /// pending timer across the swap; a broken edit is refused and the program before it
-/// goes on.
+/// goes on. The engines run on two threads, so the swap waits for their work first.
 #[test]
 fn a_rule_edited_while_running_is_swapped_in_and_a_broken_edit_is_refused() {
     let Some(brokers) = brokers() else { return };
@@ -639,12 +639,13 @@ fn a_rule_edited_while_running_is_swapped_in_and_a_broken_edit_is_refused() {
     let (dir, rules) = (fx.dir.clone(), fx.rules.clone());
     let file = fx.file();
     let port = free_port();
-    let mut run = Running(Some(start_nudge(
+    let mut run = Running(Some(start_nudge_with(
         &brokers,
         &rules,
         &dir.join("state"),
         topics,
         port,
+        &["--shards", "2"],
     )));
     produce(
         &brokers,

@@ -562,7 +562,8 @@ pattern cart_abandonment
 /// (d) Rebalance: a second process joins in mid-stream. The first checkpoints every
 /// partition when they are revoked; the second restores the two it gets and goes on:
 /// carts added before the move still give their abandonment records after it, and
-/// together they give exactly the records of one process over a file.
+/// together they give exactly the records of one process over a file. Both drive their
+/// tasks on two threads, so the revoke waits for the engine threads' work.
 #[test]
 fn a_process_joining_mid_stream_takes_partitions_with_their_state() {
     let Some(brokers) = brokers() else { return };
@@ -574,13 +575,13 @@ fn a_process_joining_mid_stream_takes_partitions_with_their_state() {
     );
     let t = shop_traffic(&named);
     let cfg = config(&brokers, &[&input], &output, &dead, &unique("group"));
-    let a = start(&t.program, cfg.clone());
+    let a = start_with(&t.program, cfg.clone(), two_threads());
     let half = t.records.len() / 2;
     produce(&brokers, &input, &t.records[..half]);
     let events = |r: &Running| r.metrics.events_in.load(Ordering::Relaxed);
     settle("reading the first half", || events(&a) == half as u64);
 
-    let b = start(&t.program, cfg);
+    let b = start_with(&t.program, cfg, two_threads());
     let assigned = |r: &Running| r.metrics.partitions_assigned.load(Ordering::Relaxed);
     settle("the group's settling", || {
         assigned(&a) == 2 && assigned(&b) == 2

@@ -11,6 +11,7 @@
 //! run on N threads between two ticks.
 
 use super::checkpoint::{now_ms, Checkpoint, Store};
+use super::crew::{Crew, Done, Slot, Task};
 use super::globals::GlobalLog;
 use super::sink::KafkaSink;
 use super::source::{self, GroupConsumer, Partitions, Rebalancer};
@@ -148,81 +149,15 @@ struct Part {
     idle_applied: i64,
 }
 
-/// One owned task: the engine of its keys.
-struct Task {
-    engine: Engine,
-    /// The sequence number of its last checkpoint.
-    seq: u64,
-    /// Events released by the watermark, not yet pushed into the engine.
-    pending: Vec<Arc<crate::event::Event>>,
-}
-
-impl Task {
-    fn new(engine: Engine, seq: u64) -> Task {
-        Task {
-            engine,
-            seq,
-            pending: Vec::new(),
-        }
-    }
-
-    /// Pushes the pending events, then fires the timers due up to `advance`.
-    fn drive(&mut self, advance: Option<i64>) {
-        for event in self.pending.drain(..) {
-            self.engine.push(event);
-        }
-        if let Some(t) = advance {
-            self.engine.advance_to(t);
-        }
-    }
-}
-
-/// Drives `tasks` on up to `threads` threads (the calling one included), each thread
-/// taking whole tasks, the busiest first to the least loaded thread. Tasks share nothing
-/// but read-only data (the plan, the global operators' snapshots by time), so the
-/// result is the same for any number of threads.
-fn drive_tasks<'a>(
-    tasks: impl Iterator<Item = &'a mut Task>,
-    advance: Option<i64>,
-    threads: usize,
-) {
-    let mut work: Vec<&mut Task> = tasks
-        .filter(|t| !t.pending.is_empty() || advance.is_some())
-        .collect();
-    if threads <= 1 || work.len() <= 1 {
-        work.into_iter().for_each(|t| t.drive(advance));
-        return;
-    }
-    work.sort_by_key(|t| std::cmp::Reverse(t.pending.len()));
-    let mut lanes: Vec<(usize, Vec<&mut Task>)> = (0..threads.min(work.len()))
-        .map(|_| (0, Vec::new()))
-        .collect();
-    for task in work {
-        let lane = lanes
-            .iter_mut()
-            .min_by_key(|(load, _)| *load)
-            .expect("at least two lanes");
-        // A task's cost: its events, and a little for firing its timers.
-        lane.0 += task.pending.len() + 1;
-        lane.1.push(task);
-    }
-    std::thread::scope(|scope| {
-        let mut lanes = lanes.into_iter().map(|(_, lane)| lane);
-        let here = lanes.next();
-        for lane in lanes {
-            scope.spawn(move || lane.into_iter().for_each(|t| t.drive(advance)));
-        }
-        here.into_iter().flatten().for_each(|t| t.drive(advance));
-    });
-}
-
 struct Live {
     plan: Arc<Plan>,
     world: Arc<dyn World + Send + Sync>,
     opts: RunOptions,
     reorder: Reorder,
     global: Global,
-    tasks: BTreeMap<i32, Task>,
+    tasks: BTreeMap<i32, Slot>,
+    /// The engine threads the tasks run on.
+    crew: Crew,
     merger: Merger,
     decoder: Decoder,
     parts: Partitions,
@@ -268,6 +203,7 @@ impl Live {
             global: Global::new(plan.clone()),
             reorder,
             tasks: BTreeMap::new(),
+            crew: Crew::new(opts.shards),
             merger: Merger::new(&plan, opts),
             decoder: Decoder::new(plan.clone()),
             state: vec![
@@ -377,7 +313,8 @@ impl Live {
                     sink.offer(writes);
                 }
             }
-            self.tasks.insert(p, Task::new(engine, seq));
+            let slot = self.crew.place(&self.tasks, Task { engine, seq });
+            self.tasks.insert(p, slot);
         }
         let mut starts = Vec::with_capacity(list.len());
         for (topic, p) in list {
@@ -533,43 +470,56 @@ impl Live {
                 self.clock = wm;
                 self.global.advance_to(wm);
             }
-            drive_tasks(self.tasks.values_mut(), advance, self.opts.shards);
-            if let Some(wm) = advance {
-                self.global.published().prune(wm);
+            // Counting runs walks every key: four times a second is enough for a gauge.
+            let count_runs = self.runs_counted.elapsed() >= Duration::from_millis(250);
+            if count_runs {
+                self.runs_counted = Instant::now();
             }
+            self.crew
+                .dispatch(&mut self.tasks, advance, self.clock, count_runs);
         }
-        self.offer_profiles();
-        self.collect_outputs();
+        let done = self.crew.collect();
+        self.take_done(done)?;
+        // Snapshots of the global operators are kept until every engine is past them.
+        let safe = self.crew.safe(self.clock);
+        self.global.published().prune(safe);
         self.merger
-            .flush_below(self.clock, &mut self.sink, &mut self.summary)?;
+            .flush_below(safe, &mut self.sink, &mut self.summary)?;
         self.update_metrics();
         Ok(())
     }
 
-    fn collect_outputs(&mut self) {
+    /// Takes what the engines finished (records, profile updates, gauges), and the
+    /// global stage's records.
+    fn take_done(&mut self, done: Done) -> Result<(), Error> {
+        if let Some(failed) = done.failed {
+            return Err(Error::Engine(failed));
+        }
         let global = self.global.take_outputs();
         // With the broadcast, every process computes the same trending windows: the
         // owner of task 0 writes their records.
         if self.globals.is_none() || self.tasks.contains_key(&0) {
             self.merger.add(global);
         }
-        for task in self.tasks.values_mut() {
-            self.merger.add(task.engine.take_outputs());
+        self.merger.add(done.outputs);
+        if let Some(sink) = &self.profile_sink {
+            sink.offer(done.profiles);
         }
+        for (p, keys, runs) in done.gauges {
+            if let Some(slot) = self.tasks.get_mut(&p) {
+                slot.keys = keys;
+                if let Some(runs) = runs {
+                    slot.runs = runs;
+                }
+            }
+        }
+        Ok(())
     }
 
-    /// Hands the engines' profile updates to the sink, tagged with their task.
-    fn offer_profiles(&mut self) {
-        let Some(sink) = &self.profile_sink else {
-            return;
-        };
-        for (&p, task) in self.tasks.iter_mut() {
-            let mut updates = task.engine.take_profile_updates();
-            for u in &mut updates {
-                u.partition = p;
-            }
-            sink.offer(updates);
-        }
+    /// Waits for every engine to finish what it was sent, and takes it.
+    fn settle(&mut self) -> Result<(), Error> {
+        let done = self.crew.settle();
+        self.take_done(done)
     }
 
     /// Checkpoints `tasks`: every finished record goes out and is acknowledged (so the
@@ -586,8 +536,7 @@ impl Live {
         if tasks.is_empty() {
             return Ok(());
         }
-        self.offer_profiles();
-        self.collect_outputs();
+        self.settle()?;
         self.merger
             .flush_below(MAX_WATERMARK, &mut self.sink, &mut self.summary)?;
         if !self.sink.transactional() {
@@ -597,10 +546,13 @@ impl Live {
         let mut commit = TopicPartitionList::new();
         let mut waiting = self.reorder.buffered_by_input();
         for &p in tasks {
-            let Some(task) = self.tasks.get(&p) else {
+            let Some(slot) = self.tasks.get(&p) else {
                 continue;
             };
-            let mut cp = Checkpoint::new(p, task.seq + 1, task.engine.snapshot());
+            let mut cp = {
+                let task = slot.lock();
+                Checkpoint::new(p, task.seq + 1, task.engine.snapshot())
+            };
             for input in self.parts.inputs_of(p) {
                 let part = &self.state[input as usize];
                 let Some(next) = part.next_offset.filter(|_| part.assigned) else {
@@ -643,8 +595,8 @@ impl Live {
             }
         }
         for cp in &cps {
-            if let Some(task) = self.tasks.get_mut(&cp.task) {
-                task.seq = cp.seq;
+            if let Some(slot) = self.tasks.get(&cp.task) {
+                slot.lock().seq = cp.seq;
             }
         }
         self.metrics
@@ -655,8 +607,8 @@ impl Live {
             .fetch_add(cps.len() as u64, Ordering::Relaxed);
         if release {
             for &p in tasks {
-                if let Some(task) = self.tasks.remove(&p) {
-                    self.retired.add(task.engine.stats());
+                if let Some(slot) = self.tasks.remove(&p) {
+                    self.retired.add(slot.lock().engine.stats());
                 }
                 if let Some(g) = &mut self.globals {
                     g.release(p);
@@ -687,8 +639,7 @@ impl Live {
             world,
             models,
         } = reload;
-        self.offer_profiles();
-        self.collect_outputs();
+        self.settle()?;
         self.merger
             .flush_below(MAX_WATERMARK, &mut self.sink, &mut self.summary)?;
         let old = std::mem::replace(&mut self.plan, plan.clone());
@@ -730,11 +681,10 @@ impl Live {
         let mut kept = 0;
         let tasks: Vec<i32> = self.tasks.keys().copied().collect();
         for p in tasks {
-            let snapshot = self.tasks[&p].engine.snapshot();
             let mut engine = self.new_engine();
-            let restored = engine.restore(snapshot);
+            let mut task = self.tasks[&p].lock();
+            let restored = engine.restore(task.engine.snapshot());
             kept += restored.keys;
-            let task = self.tasks.get_mut(&p).expect("listed");
             self.retired.add(task.engine.stats());
             task.engine = engine;
         }
@@ -754,8 +704,8 @@ impl Live {
 
     fn summary(&mut self) -> Summary {
         let mut engine = self.retired.clone();
-        for task in self.tasks.values() {
-            engine.add(task.engine.stats());
+        for slot in self.tasks.values() {
+            engine.add(slot.lock().engine.stats());
         }
         self.summary.engine = engine;
         self.summary.models = self.merger.model_stats();
@@ -765,19 +715,13 @@ impl Live {
     fn update_metrics(&mut self) {
         self.sink.report_rules();
         let m = &self.metrics;
-        let engines = self.tasks.values().map(|t| &t.engine);
-        // Counting runs walks every key: four times a second is enough for a gauge.
-        if self.runs_counted.elapsed() >= Duration::from_millis(250) {
-            self.runs_counted = Instant::now();
-            m.runs_alive.store(
-                engines.clone().map(Engine::runs_alive).sum::<usize>() as u64,
-                Ordering::Relaxed,
-            );
-        }
-        m.keys_alive.store(
-            engines.map(Engine::keys_alive).sum::<usize>() as u64,
-            Ordering::Relaxed,
-        );
+        // As the engines last reported them (runs are counted four times a second).
+        let (keys, runs) = self
+            .tasks
+            .values()
+            .fold((0, 0), |(k, r), s| (k + s.keys, r + s.runs));
+        m.runs_alive.store(runs as u64, Ordering::Relaxed);
+        m.keys_alive.store(keys as u64, Ordering::Relaxed);
         m.events_buffered
             .store(self.reorder.buffered() as u64, Ordering::Relaxed);
         let owned = self.state.iter().filter(|p| p.assigned).count();

@@ -13,6 +13,7 @@
 //! reproduces records with the same `nudge-id` header, so a consumer can drop them.
 
 mod checkpoint;
+mod crew;
 mod globals;
 mod live;
 mod metrics;
@@ -137,6 +138,8 @@ pub enum Error {
     Undelivered { failed: u64 },
     #[error("checkpoint: {0}")]
     Checkpoint(String),
+    #[error("{0}")]
+    Engine(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
