@@ -8,7 +8,7 @@
 //! process. Each task has its own engine, so that its state can be checkpointed, moved to
 //! another process and restored without touching the other tasks. One watermark (the
 //! minimum over the owned partitions) drives them all; with `--shards N` their engines
-//! run on N threads between two ticks.
+//! run on N worker threads (`crew.rs`) while this loop reads on.
 
 use super::checkpoint::{now_ms, Checkpoint, Store};
 use super::crew::{Crew, Done, Slot, Task};

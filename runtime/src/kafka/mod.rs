@@ -1,16 +1,17 @@
 //! Kafka mode: `nudge run --brokers ...` as a streaming service on a consumer group.
 //!
-//! `consumer (source) → decode → reorder (one input per topic partition, the idle rule)
-//! → global stage → engine → merger → producer (sink)`. The live loop ([`live`]) is the
-//! only place with a clock: it moves idle partitions' watermarks by wall-clock time
-//! (LANGUAGE.md §2 `idle`, §9); the engine stays synchronous and deterministic.
+//! The data path: consumer (`source.rs`) → decode → reorder (one input per topic
+//! partition, the idle rule) → global stage (with the broadcast of `globals.rs`) → the
+//! tasks' engines (on the threads of `crew.rs`) → merger → producer (`sink.rs`). The
+//! live loop (`live.rs`) is the only place with a clock: it moves idle partitions'
+//! watermarks by wall-clock time (LANGUAGE.md §2 `idle`, §9); the engine stays
+//! synchronous and deterministic.
 //!
-//! Delivery today is at least once: no offset is committed while running; on a graceful
-//! stop (see [`Stop`]) every finished record is produced and acknowledged, then each
-//! partition's offset is committed up to the first event that pending state may still
-//! need (an event waiting in the reorder buffer, or the first event of a run in
-//! flight). A replay after a crash starts from the last committed position and
-//! reproduces records with the same `nudge-id` header, so a consumer can drop them.
+//! A task (partition P of every input topic) is the unit of state: checkpointed with
+//! the offsets it reflects (`checkpoint.rs`) every few seconds, on revoke and on stop,
+//! restored wherever the partition goes next. Delivery is at least once, with a
+//! deterministic `nudge-id` on every record, or exactly once with transactions
+//! (`--exactly-once`); docs/operations.md says which guarantees hold where.
 
 mod checkpoint;
 mod crew;
