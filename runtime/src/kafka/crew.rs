@@ -89,13 +89,13 @@ pub(super) struct Crew {
 
 impl Crew {
     /// `threads` engine threads; 0 or 1: the engines run on the caller's thread.
-    pub fn new(threads: usize) -> Crew {
+    pub fn new(threads: usize) -> std::io::Result<Crew> {
         let (reply_tx, replies) = channel();
-        let workers = if threads <= 1 {
+        let workers: Vec<Worker> = if threads <= 1 {
             Vec::new()
         } else {
             (0..threads)
-                .map(|index| {
+                .map(|index| -> std::io::Result<Worker> {
                     let (jobs, rx) = channel::<Job>();
                     let reply_tx = reply_tx.clone();
                     let handle = std::thread::Builder::new()
@@ -107,22 +107,21 @@ impl Crew {
                                     return;
                                 }
                             }
-                        })
-                        .expect("cannot start an engine thread");
-                    Worker {
+                        })?;
+                    Ok(Worker {
                         jobs,
                         handle,
                         outstanding: 0,
                         done_to: i64::MIN,
-                    }
+                    })
                 })
-                .collect()
+                .collect::<std::io::Result<_>>()?
         };
-        Crew {
+        Ok(Crew {
             workers,
             replies,
             done: Done::default(),
-        }
+        })
     }
 
     /// A slot for a new task, on the worker with the fewest tasks.

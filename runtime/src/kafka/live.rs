@@ -53,7 +53,7 @@ pub fn run(
     let globals = GlobalLog::open(cfg, &plan, parts.tasks())?;
     let mut sink = KafkaSink::new(cfg, metrics.clone())?;
     sink.name_rules(&plan);
-    let mut live = Live::new(plan, world, opts, parts, metrics, sink, store);
+    let mut live = Live::new(plan, world, opts, parts, metrics, sink, store)?;
     live.globals = globals;
     let live = Arc::new(Shared(Mutex::new(live)));
     consumer.context().set_handler(live.clone());
@@ -193,17 +193,17 @@ impl Live {
         metrics: Arc<Metrics>,
         sink: KafkaSink,
         store: Store,
-    ) -> Live {
+    ) -> Result<Live, Error> {
         let mut reorder = Reorder::new(parts.len(), plan.input.lateness_ms);
         for input in 0..parts.len() {
             reorder.set_active(input as u32, false);
         }
         let now = Instant::now();
-        Live {
+        Ok(Live {
             global: Global::new(plan.clone()),
             reorder,
             tasks: BTreeMap::new(),
-            crew: Crew::new(opts.shards),
+            crew: Crew::new(opts.shards)?,
             merger: Merger::new(&plan, opts),
             decoder: Decoder::new(plan.clone()),
             state: vec![
@@ -232,7 +232,7 @@ impl Live {
             plan,
             world,
             opts: opts.clone(),
-        }
+        })
     }
 
     fn new_engine(&self) -> Engine {
