@@ -272,8 +272,8 @@ fn produce(brokers: &str, topic: &str, partition: i32, lines: &[&str]) {
     produce_records(brokers, topic, &records);
 }
 
-/// Reads `topic` from the start until `n` records arrived (60 s at most).
-fn read_records(brokers: &str, topic: &str, n: usize) -> Vec<String> {
+/// A consumer in a group of its own, reading `topic` from its start.
+fn reader_of(brokers: &str, topic: &str) -> BaseConsumer {
     let reader: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", unique("reader"))
@@ -282,6 +282,12 @@ fn read_records(brokers: &str, topic: &str, n: usize) -> Vec<String> {
         .create()
         .unwrap();
     reader.subscribe(&[topic]).unwrap();
+    reader
+}
+
+/// Reads `topic` from the start until `n` records arrived (60 s at most).
+fn read_records(brokers: &str, topic: &str, n: usize) -> Vec<String> {
+    let reader = reader_of(brokers, topic);
     let start = Instant::now();
     let mut got = Vec::new();
     while got.len() < n && start.elapsed() < Duration::from_secs(60) {
@@ -435,14 +441,7 @@ pattern viewed_then_carted
 /// Reads every record of `topic` with its `nudge-id` until `n` distinct ids came and
 /// none for 3 s (repeats do not count: they may come before the last records).
 fn read_with_ids(brokers: &str, topic: &str, n: usize) -> Vec<(String, String)> {
-    let reader: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", unique("reader"))
-        .set("auto.offset.reset", "earliest")
-        .set("session.timeout.ms", "6000")
-        .create()
-        .unwrap();
-    reader.subscribe(&[topic]).unwrap();
+    let reader = reader_of(brokers, topic);
     let start = Instant::now();
     let mut last = Instant::now();
     let mut got = Vec::new();

@@ -361,18 +361,25 @@ fn assert_same_as_file(main: &[Read], into: &[Read], file: &common::Collected) {
     assert!(ids.values().all(|n| *n == 1), "ids are not unique");
 }
 
+/// New topics for a shop test: the input (4 partitions), the output, the output of
+/// `into "NAMED"` and the dead letters.
+fn shop_topics(brokers: &str) -> (String, String, String, String) {
+    let input = unique("events");
+    let (output, named, dead) = (unique("out"), unique("named"), unique("dead"));
+    create_topics(
+        brokers,
+        &[(&input, 4), (&output, 1), (&named, 1), (&dead, 1)],
+    );
+    (input, output, named, dead)
+}
+
 /// (a) Generated shop traffic on four partitions, keyed by user: the same records as
 /// `nudge run` over the same events as a file; every record keyed and with an id. The
 /// four tasks' engines run on two threads (`--shards 2`).
 #[test]
 fn generated_traffic_gives_the_same_records_as_file_mode() {
     let Some(brokers) = brokers() else { return };
-    let input = unique("events");
-    let (output, named, dead) = (unique("out"), unique("named"), unique("dead"));
-    create_topics(
-        &brokers,
-        &[(&input, 4), (&output, 1), (&named, 1), (&dead, 1)],
-    );
+    let (input, output, named, dead) = shop_topics(&brokers);
     let (program, file) = produce_shop_traffic(&brokers, &input, &named);
 
     let run = start_with(
@@ -400,12 +407,7 @@ fn generated_traffic_gives_the_same_records_as_file_mode() {
 #[test]
 fn three_processes_in_one_group_give_the_same_records() {
     let Some(brokers) = brokers() else { return };
-    let input = unique("events");
-    let (output, named, dead) = (unique("out"), unique("named"), unique("dead"));
-    create_topics(
-        &brokers,
-        &[(&input, 4), (&output, 1), (&named, 1), (&dead, 1)],
-    );
+    let (input, output, named, dead) = shop_topics(&brokers);
     let program = SHOP.replace("NAMED", &named);
     let group = unique("group");
     let cfg = config(&brokers, &[&input], &output, &dead, &group);
@@ -567,12 +569,7 @@ pattern cart_abandonment
 #[test]
 fn a_process_joining_mid_stream_takes_partitions_with_their_state() {
     let Some(brokers) = brokers() else { return };
-    let input = unique("events");
-    let (output, named, dead) = (unique("out"), unique("named"), unique("dead"));
-    create_topics(
-        &brokers,
-        &[(&input, 4), (&output, 1), (&named, 1), (&dead, 1)],
-    );
+    let (input, output, named, dead) = shop_topics(&brokers);
     let t = shop_traffic(&named);
     let cfg = config(&brokers, &[&input], &output, &dead, &unique("group"));
     let a = start_with(&t.program, cfg.clone(), two_threads());
