@@ -227,25 +227,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let plan = Arc::new(plan);
     let redis = start_redis(&args, &plan)?;
     let profile_sink = redis.clone().map(|r| r as Arc<dyn ProfileSink>);
-    if args.brokers.is_some() {
-        let opts = RunOptions {
-            shards: args.shards.max(1),
-            engine: EngineConfig {
-                max_runs_per_key: args.max_runs_per_key.max(1),
-                max_group_len: args.max_group_len.max(1),
-            },
-            models,
-            profile_sink,
-            ..RunOptions::default()
-        };
-        let code = run_kafka(&args, plan, resources, &opts);
-        finish_redis(redis, args.redis_drain_timeout);
-        return code;
-    }
-    let mut inputs = Vec::new();
-    for name in &args.inputs {
-        inputs.push(open_input(name)?);
-    }
+    // One set of options for both modes (`--until` is refused with `--brokers`; Kafka
+    // mode has no decode-only pass).
     let opts = RunOptions {
         until,
         shards: args.shards.max(1),
@@ -258,6 +241,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         profile_sink,
         ..RunOptions::default()
     };
+    if args.brokers.is_some() {
+        let code = run_kafka(&args, plan, resources, &opts);
+        finish_redis(redis, args.redis_drain_timeout);
+        return code;
+    }
+    let mut inputs = Vec::new();
+    for name in &args.inputs {
+        inputs.push(open_input(name)?);
+    }
     let mut sink = FileSink::new(&args.output, args.dead_letter.as_deref())?;
     let summary = runner::run(plan, Arc::new(resources), inputs, &opts, &mut sink)?;
     sink.finish()?;

@@ -100,8 +100,10 @@ fn transactional_id(cfg: &KafkaConfig) -> Result<(String, Option<File>), Error> 
     };
     let dir = dir.join(&cfg.group);
     std::fs::create_dir_all(&dir)?;
-    for n in 0.. {
+    let mut n = 0;
+    loop {
         let path = dir.join(format!("instance-{n}"));
+        n += 1;
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -124,7 +126,6 @@ fn transactional_id(cfg: &KafkaConfig) -> Result<(String, Option<File>), Error> 
         file.sync_all()?;
         return Ok((id, Some(file)));
     }
-    unreachable!("instance slots are unbounded")
 }
 
 /// How long a transaction call may take.
